@@ -1,0 +1,130 @@
+"""Every error tracehound raises on purpose, in one tree.
+
+::
+
+    TracehoundError
+      ConfigError            .setting
+      ExportError            .status, .batch_size   (SDK side; logged, never raised into user code)
+      StoreError             wraps sqlite3 / ClickHouse / PostgreSQL errors at the store boundary
+        SpanConflict
+      QueryError
+        FilterSyntaxError    .text, .position, .expected
+      InvalidSpan            .field, .index, .span_id
+      NotFound
+      PayloadTooLarge        .limit
+
+Each error knows the HTTP status and the short code the server answers with, so one handler can turn
+any of them into ``{"error": {"code", "message", "field"}}``.
+"""
+
+from __future__ import annotations
+
+
+class TracehoundError(Exception):
+    """Base of every tracehound error."""
+
+    status: int = 500
+    code: str = "internal_error"
+    field: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON body the API answers with."""
+        return {"error": {"code": self.code, "message": str(self), "field": self.field}}
+
+
+class ConfigError(TracehoundError):
+    """A setting has a value tracehound cannot use."""
+
+    status = 500
+    code = "config_error"
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class ExportError(TracehoundError):
+    """The SDK could not deliver a batch; logged by the exporter, never raised into user code."""
+
+    code = "export_error"
+
+    def __init__(self, message: str, *, status: int | None = None, batch_size: int = 0) -> None:
+        super().__init__(message)
+        self.status = status or 0
+        self.batch_size = batch_size
+
+
+class StoreError(TracehoundError):
+    """A storage engine failed; the driver's own error is the ``__cause__``."""
+
+    status = 503
+    code = "store_error"
+
+
+class SpanConflict(StoreError):
+    """A span contradicts what is already stored (for example a different trace for the same id)."""
+
+    status = 409
+    code = "span_conflict"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class QueryError(TracehoundError):
+    """A query cannot be answered as asked."""
+
+    status = 400
+    code = "invalid_query"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class FilterSyntaxError(QueryError):
+    """A filter expression does not parse; says where and what was expected."""
+
+    code = "filter_syntax"
+
+    def __init__(self, text: str, position: int, expected: str, *, field: str | None = "filter") -> None:
+        found = text[position : position + 12] or "end of input"
+        super().__init__(f"at position {position}: expected {expected}, found {found!r}", field=field)
+        self.text = text
+        self.position = position
+        self.expected = expected
+
+
+class InvalidSpan(TracehoundError):
+    """A span (or a batch of spans) breaks the span model; names the span and the field."""
+
+    status = 422
+    code = "invalid_span"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, index: int | None = None, span_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.index = index
+        self.span_id = span_id
+
+
+class NotFound(TracehoundError):
+    """The thing asked for does not exist."""
+
+    status = 404
+    code = "not_found"
+
+
+class PayloadTooLarge(TracehoundError):
+    """A request is over a configured size limit."""
+
+    status = 413
+    code = "payload_too_large"
+
+    def __init__(self, message: str, *, limit: int, field: str | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.field = field

@@ -1,0 +1,120 @@
+"""Every ``TRACEHOUND_*`` setting, declared once with its default and help.
+
+The CLI's ``--help``, ``docs/settings.md`` and the settings object are all built from ``SETTINGS``;
+a test checks each one is documented. An environment value that does not parse raises
+``ConfigError`` naming the variable (configuration is code's input: failing loudly beats guessing).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Final, Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One configuration knob: environment variable ``TRACEHOUND_<NAME>``."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        return f"TRACEHOUND_{self.name.upper()}"
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{text!r} is not a boolean (use true/false)")
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{text!r} is not between 0 and 1")
+    return value
+
+
+SETTINGS: Final[tuple[Setting, ...]] = (
+    Setting("data_dir", "~/.tracehound", "Directory holding the embedded store (tracehound.db)."),
+    Setting("host", "127.0.0.1", "Address the server listens on."),
+    Setting("port", 6180, "Port the server listens on.", int),
+    Setting("max_request_bytes", 32 * 1024 * 1024, "Largest accepted request body, after decompression (413 above).",
+            int),
+    Setting("max_spans_per_request", 10_000, "Most spans accepted in one ingest request (413 above).", int),
+    Setting("max_payload_bytes", 1024 * 1024,
+            "Largest stored inputs/outputs/error value; larger ones are truncated with a marker.", int),
+    Setting("sqlite_synchronous", "FULL",
+            "SQLite synchronous mode. FULL survives power loss (what a 2xx promises); NORMAL survives crashes."),
+    Setting("commit_interval_ms", 2.0,
+            "Group commit: how long the writer waits to gather more concurrent batches into one transaction.",
+            float),
+    Setting("max_pending_spans", 200_000,
+            "Spans waiting for the writer before ingest answers 503 with Retry-After (backpressure).", int),
+    Setting("endpoint", None, "SDK: server URL to send spans to. Unset: spans go straight into the local store."),
+    Setting("api_key", None, "SDK: API key sent as X-API-Key (never logged)."),
+    Setting("project", "default", "SDK: project for spans that do not name one."),
+    Setting("tracing", True, "SDK: set to false to turn tracing off (decorators become pass-through).", _bool),
+    Setting("sample_rate", 1.0, "SDK: fraction of traces kept.", _fraction),
+    Setting("batch_max_spans", 512, "SDK exporter: most spans per request.", int),
+    Setting("batch_max_bytes", 4 * 1024 * 1024, "SDK exporter: most bytes per request.", int),
+    Setting("batch_interval_ms", 200.0, "SDK exporter: longest wait before a partial batch is sent.", float),
+    Setting("queue_max_spans", 20_000, "SDK exporter: spans kept while the server is unreachable; oldest dropped.",
+            int),
+)
+BY_NAME: Final = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Resolved configuration: explicit values, else ``TRACEHOUND_*`` variables, else defaults."""
+
+    data_dir: str = "~/.tracehound"
+    host: str = "127.0.0.1"
+    port: int = 6180
+    max_request_bytes: int = 32 * 1024 * 1024
+    max_spans_per_request: int = 10_000
+    max_payload_bytes: int = 1024 * 1024
+    sqlite_synchronous: str = "FULL"
+    commit_interval_ms: float = 2.0
+    max_pending_spans: int = 200_000
+    endpoint: str | None = None
+    api_key: str | None = None
+    project: str = "default"
+    tracing: bool = True
+    sample_rate: float = 1.0
+    batch_max_spans: int = 512
+    batch_max_bytes: int = 4 * 1024 * 1024
+    batch_interval_ms: float = 200.0
+    queue_max_spans: int = 20_000
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings; ``overrides`` that are ``None`` are ignored (unset CLI flags).
+
+        Raises:
+            ConfigError: naming the variable whose value does not parse.
+        """
+        from tracehound.errors import ConfigError
+
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = environ.get(setting.env)
+            if raw is not None and raw != "":
+                try:
+                    values[setting.name] = setting.parse(raw)
+                except ValueError as exc:
+                    raise ConfigError(f"{setting.env}: {exc}", setting=setting.env) from None
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+
+assert {f.name for f in fields(Settings)} == set(BY_NAME), "Settings and SETTINGS must list the same names"

@@ -1,0 +1,41 @@
+"""Opening the SQLite file with the settings every connection needs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tracehound.errors import StoreError
+from tracehound.store.sqlite.schema import migrate
+
+DB_FILENAME = "tracehound.db"
+
+
+def db_path(data_dir: str | Path) -> Path:
+    """The database file inside a data directory (created if missing)."""
+    directory = Path(data_dir).expanduser()
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / DB_FILENAME
+
+
+def connect(path: str | Path, *, synchronous: str = "FULL", readonly: bool = False) -> sqlite3.Connection:
+    """A connection in WAL mode with a busy timeout, schema migrated.
+
+    ``synchronous=FULL`` makes every commit survive power loss, which is what a 2xx from ingest
+    promises; group commit keeps that affordable. Readers never block the writer in WAL mode.
+
+    Raises:
+        StoreError: when the file cannot be opened or migrated.
+    """
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute("PRAGMA mmap_size=268435456")
+        if not readonly:
+            migrate(conn)
+        return conn
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc

@@ -1,0 +1,238 @@
+"""``SqliteSpanStore``: spans in one SQLite file, written in batches, read by index."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import msgspec
+
+from tracehound.errors import StoreError
+from tracehound.model import Span
+from tracehound.store.base import SpanCriteria, TreeNode, Turn
+from tracehound.store.payload import DEFAULT_CAP_BYTES, decode_payload, encode_payload
+from tracehound.store.sqlite.connection import connect
+from tracehound.timefmt import now_us
+
+COLUMNS = (
+    "id", "trace_id", "parent_id", "dotted_order", "project", "session_id", "user_id", "run_type", "name",
+    "start_us", "end_us", "status", "status_reason", "error", "inputs", "outputs", "metadata", "tags",
+    "prompt_tokens", "completion_tokens", "total_tokens", "cost", "cost_details", "model", "step",
+    "reference_example_id", "events", "ingested_us",
+)
+SPAN_COLUMNS = ", ".join(COLUMNS[:-1])
+
+# On a second write of the same id (a span sent at start, then at end; or a retried batch) the newer
+# values win where given, a final status is never taken back to "running", metadata objects merge and
+# tags are united. This is a merge, not an append, so retries never duplicate.
+_MERGE = {
+    "status": "CASE WHEN excluded.status = 'running' AND spans.status != 'running' THEN spans.status"
+              " ELSE excluded.status END",
+    "metadata": "CASE WHEN excluded.metadata IS NULL THEN spans.metadata WHEN spans.metadata IS NULL"
+                " THEN excluded.metadata ELSE json_patch(spans.metadata, excluded.metadata) END",
+    "tags": "CASE WHEN excluded.tags IS NULL THEN spans.tags WHEN spans.tags IS NULL THEN excluded.tags"
+            " ELSE (SELECT json_group_array(value) FROM (SELECT value FROM json_each(spans.tags)"
+            " UNION SELECT value FROM json_each(excluded.tags))) END",
+    "name": "excluded.name",
+    "run_type": "excluded.run_type",
+    "start_us": "excluded.start_us",
+    "project": "excluded.project",
+    "trace_id": "spans.trace_id",
+    "ingested_us": "spans.ingested_us",
+}
+_UPSERT = (
+    f"INSERT INTO spans ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    " ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{col} = {_MERGE.get(col, f'coalesce(excluded.{col}, spans.{col})')}" for col in COLUMNS[1:])
+)
+
+_json = msgspec.json.encode
+
+
+class SqliteSpanStore:
+    """Spans in a SQLite file. Thread-safe: one locked writer connection, one reader per thread."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", payload_cap_bytes: int = DEFAULT_CAP_BYTES):
+        self.path = str(path)
+        self.payload_cap_bytes = payload_cap_bytes
+        self._synchronous = synchronous
+        self._writer = connect(self.path, synchronous=synchronous)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+
+    # Writing ----------------------------------------------------------------------------------
+
+    def to_row(self, span: Span, ingested_us: int) -> tuple[Any, ...]:
+        """The row for one span; payloads capped and compressed (safe to call off the writer thread)."""
+        cap = self.payload_cap_bytes
+        return (
+            span.id, span.trace_id, span.parent_id, span.dotted_order, span.project, span.session_id,
+            span.user_id, span.run_type, span.name, span.start_time, span.end_time, span.status,
+            span.status_reason,
+            encode_payload(span.error, cap), encode_payload(span.inputs, cap), encode_payload(span.outputs, cap),
+            _json(span.metadata).decode() if span.metadata else None,
+            _json(span.tags).decode() if span.tags else None,
+            span.prompt_tokens, span.completion_tokens, span.total_tokens, span.cost,
+            _json(span.cost_details).decode() if span.cost_details else None,
+            span.model, span.step, span.reference_example_id,
+            encode_payload(span.events, cap) if span.events else None,
+            ingested_us,
+        )
+
+    def upsert(self, spans: Sequence[Span]) -> None:
+        """Store a batch in one transaction (merging spans already stored)."""
+        stamp = now_us()
+        self.upsert_rows([self.to_row(span, stamp) for span in spans])
+
+    def upsert_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Store prepared rows in one transaction; the group-commit writer calls this."""
+        with self._translate_errors(), self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_UPSERT, rows)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # Reading ----------------------------------------------------------------------------------
+
+    def get_span(self, span_id: str) -> Span | None:
+        rows = self._query(f"SELECT {SPAN_COLUMNS} FROM spans WHERE id = ?", (span_id,))
+        return _span(rows[0]) if rows else None
+
+    def get_trace(self, trace_id: str) -> list[TreeNode]:
+        rows = self._query(f"SELECT {SPAN_COLUMNS} FROM spans WHERE trace_id = ? ORDER BY start_us, id", (trace_id,))
+        return tree_order([_span(row) for row in rows])
+
+    def list_spans(self, criteria: SpanCriteria) -> list[Span]:
+        where, params = [], []
+        for column in ("project", "run_type", "name", "session_id", "user_id", "trace_id", "status"):
+            value = getattr(criteria, column)
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if criteria.is_root is not None:
+            where.append("parent_id IS NULL" if criteria.is_root else "parent_id IS NOT NULL")
+        if criteria.start_us is not None:
+            where.append("start_us >= ?")
+            params.append(criteria.start_us)
+        if criteria.end_us is not None:
+            where.append("start_us < ?")
+            params.append(criteria.end_us)
+        sql = f"SELECT {SPAN_COLUMNS} FROM spans"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY start_us DESC, id LIMIT ?"
+        params.append(criteria.limit)
+        return [_span(row) for row in self._query(sql, params)]
+
+    def session_turns(self, session_id: str, project: str | None = None) -> list[Turn]:
+        sql = f"SELECT {SPAN_COLUMNS} FROM spans WHERE session_id = ? AND parent_id IS NULL"
+        params: list[Any] = [session_id]
+        if project is not None:
+            sql += " AND project = ?"
+            params.append(project)
+        roots = [_span(row) for row in self._query(sql + " ORDER BY start_us, id", params)]
+        if not roots:
+            return []
+        trace_ids = sorted({root.trace_id for root in roots})
+        totals = {
+            row[0]: row[1:]
+            for row in self._query(
+                "SELECT trace_id, count(*), sum(status = 'error'),"
+                " sum(CASE WHEN run_type = 'llm' THEN coalesce(total_tokens, 0) ELSE 0 END), sum(coalesce(cost, 0))"
+                f" FROM spans WHERE trace_id IN ({', '.join('?' * len(trace_ids))}) GROUP BY trace_id",
+                trace_ids,
+            )
+        }
+        turns = []
+        for root in roots:
+            count, errors, tokens, cost = totals.get(root.trace_id, (1, 0, 0, 0.0))
+            # A trace without llm spans (a single hand-made span) still reports its own tokens.
+            tokens = tokens or root.total_tokens or 0
+            turns.append(Turn(root=root, span_count=count, error_count=errors or 0, total_tokens=tokens,
+                              cost=cost or 0.0))
+        return turns
+
+    def trace_ids_of(self, span_ids: Sequence[str]) -> dict[str, str]:
+        if not span_ids:
+            return {}
+        ids = list(span_ids)
+        result: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            result.update(self._query(
+                f"SELECT id, trace_id FROM spans WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            ))
+        return result
+
+    def count(self) -> int:
+        return self._query("SELECT count(*) FROM spans", ())[0][0]
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._writer.close()
+        for reader in self._readers:
+            reader.close()
+
+    # Internals ---------------------------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, synchronous=self._synchronous, readonly=True)
+            self._local.conn = conn
+            self._readers.append(conn)
+        return conn
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        with self._translate_errors():
+            return self._reader().execute(sql, params).fetchall()
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite: {exc}") from exc
+
+
+def _span(row: tuple[Any, ...]) -> Span:
+    """A stored row back into a ``Span``."""
+    (sid, trace_id, parent_id, dotted_order, project, session_id, user_id, run_type, name, start_us, end_us,
+     status, status_reason, error, inputs, outputs, metadata, tags, prompt_tokens, completion_tokens,
+     total_tokens, cost, cost_details, model, step, reference_example_id, events) = row
+    return Span(
+        id=sid, trace_id=trace_id, parent_id=parent_id, dotted_order=dotted_order, project=project,
+        session_id=session_id, user_id=user_id, run_type=run_type, name=name, start_time=start_us,
+        end_time=end_us, status=status, status_reason=status_reason, error=decode_payload(error),
+        inputs=decode_payload(inputs), outputs=decode_payload(outputs),
+        metadata=msgspec.json.decode(metadata) if metadata else {},
+        tags=msgspec.json.decode(tags) if tags else [],
+        prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, total_tokens=total_tokens, cost=cost,
+        cost_details=msgspec.json.decode(cost_details) if cost_details else None, model=model, step=step,
+        reference_example_id=reference_example_id, events=decode_payload(events) or [],
+    )
+
+
+def tree_order(spans: list[Span]) -> list[TreeNode]:
+    """Depth-first order with depths; spans whose parent is missing are shown as roots."""
+    ids = {span.id for span in spans}
+    children: dict[str | None, list[Span]] = defaultdict(list)
+    for span in spans:  # already sorted by start time, so children lists are too
+        parent = span.parent_id if span.parent_id in ids else None
+        children[parent].append(span)
+    ordered: list[TreeNode] = []
+    stack = [(span, 0) for span in reversed(children[None])]
+    while stack:
+        span, depth = stack.pop()
+        ordered.append(TreeNode(span, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(span.id, ())))
+    return ordered
