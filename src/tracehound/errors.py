@@ -10,6 +10,7 @@
       QueryError
         FilterSyntaxError    .text, .position, .expected
       InvalidSpan            .field, .index, .span_id
+      MalformedRequest       the body is not JSON (or not the protocol) at all
       NotFound
       PayloadTooLarge        .limit
 
@@ -109,6 +110,22 @@ class InvalidSpan(TracehoundError):
         self.field = field
         self.index = index
         self.span_id = span_id
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        body["error"].update({"index": self.index, "span_id": self.span_id})  # type: ignore[attr-defined]
+        return body
+
+
+class MalformedRequest(TracehoundError):
+    """The body cannot be read at all (not JSON, not protobuf, truncated)."""
+
+    status = 400
+    code = "malformed_request"
+
+    def __init__(self, message: str, *, field: str | None = "body") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(TracehoundError):

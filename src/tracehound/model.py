@@ -14,11 +14,12 @@ stored.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Final, Literal
 
 import msgspec
 
-from tracehound.errors import InvalidSpan
+from tracehound.errors import InvalidSpan, MalformedRequest
 from tracehound.timefmt import iso, parse_iso_us
 
 RunType = Literal["llm", "tool", "retriever", "chain", "embedding", "prompt", "parser", "agent", "guardrail"]
@@ -104,16 +105,16 @@ class Span(msgspec.Struct, kw_only=True, omit_defaults=True):
             raise ValueError(f"`name`: must be 1 to {MAX_NAME_CHARS} characters")
         if not self.project or len(self.project) > MAX_ID_CHARS:
             raise ValueError(f"`project`: must be 1 to {MAX_ID_CHARS} characters")
-        for field in ("session_id", "user_id", "model", "status_reason"):
-            value = getattr(self, field)
-            if value is not None and len(value) > MAX_ID_CHARS:
-                raise ValueError(f"`{field}`: longer than {MAX_ID_CHARS} characters")
-        if len(self.tags) > MAX_TAGS or any(len(tag) > MAX_TAG_CHARS for tag in self.tags):
+        if (self.session_id is not None and len(self.session_id) > MAX_ID_CHARS) or (
+            self.user_id is not None and len(self.user_id) > MAX_ID_CHARS
+        ) or (self.model is not None and len(self.model) > MAX_ID_CHARS):
+            raise ValueError(f"`session_id`, `user_id` and `model` are limited to {MAX_ID_CHARS} characters")
+        if self.tags and (len(self.tags) > MAX_TAGS or max(map(len, self.tags)) > MAX_TAG_CHARS):
             raise ValueError(f"`tags`: at most {MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters")
-        for field in ("prompt_tokens", "completion_tokens", "total_tokens", "step"):
-            value = getattr(self, field)
-            if value is not None and value < 0:
-                raise ValueError(f"`{field}`: must not be negative")
+        if (self.prompt_tokens or 0) < 0 or (self.completion_tokens or 0) < 0 or (self.total_tokens or 0) < 0:
+            raise ValueError("`total_tokens`: token counts must not be negative")
+        if (self.step or 0) < 0:
+            raise ValueError("`step`: must not be negative")
         if self.total_tokens is None and (self.prompt_tokens is not None or self.completion_tokens is not None):
             self.total_tokens = (self.prompt_tokens or 0) + (self.completion_tokens or 0)
         if self.status is None:
@@ -158,35 +159,53 @@ class Span(msgspec.Struct, kw_only=True, omit_defaults=True):
         return data
 
 
+NULL_JSON: Final = msgspec.Raw(b"null")
+
+
+class WireSpan(Span, kw_only=True, omit_defaults=True):
+    """A span as decoded from the wire: inputs and outputs stay raw JSON bytes.
+
+    Ingest stores payloads as JSON anyway, so decoding them into Python objects only to encode them
+    again would be wasted work (it is half the cost of decoding a typical span).
+    """
+
+    inputs: msgspec.Raw = NULL_JSON
+    outputs: msgspec.Raw = NULL_JSON
+
+
 class SpanBatch(msgspec.Struct):
     """The body of ``POST /api/v1/spans``."""
 
     spans: list[Span]
 
 
-_ERROR_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?:\.spans)?(?:\[(?P<index>\d+)\])?(?:\.(?P<field>\w+))?[^`]*`)?$",
-                         re.S)
+class _WireBatch(msgspec.Struct):
+    spans: list[WireSpan]
+
+
+_ERROR_PATH = re.compile(
+    r"^(?P<message>.*?)(?: - at `\$(?:\.spans)?(?:\[(?P<index>\d+)\])?(?:\.(?P<field>\w+))?[^`]*`)?$", re.S
+)
 _FIELD_IN_MESSAGE = re.compile(r"^`(\w+)`: ")
 
-_batch_decoder = msgspec.json.Decoder(SpanBatch)
-_span_list_decoder = msgspec.json.Decoder(list[Span])
+_batch_decoder = msgspec.json.Decoder(_WireBatch)
+_span_list_decoder = msgspec.json.Decoder(list[WireSpan])
 
 
-def decode_batch(body: bytes) -> list[Span]:
+def decode_batch(body: bytes) -> list[WireSpan]:
     """Decode and validate a JSON batch, either ``{"spans": [...]}`` or a bare list.
 
     Raises:
         InvalidSpan: naming the index and field of the first bad span; nothing of the batch is kept.
+        MalformedRequest: the body is not JSON.
     """
     try:
-        if body.lstrip()[:1] == b"[":
-            spans = _span_list_decoder.decode(body)
-        else:
-            spans = _batch_decoder.decode(body).spans
+        bare_list = body.lstrip()[:1] == b"["
+        spans = _span_list_decoder.decode(body) if bare_list else _batch_decoder.decode(body).spans
     except msgspec.ValidationError as exc:
         raise invalid_span_from(exc) from None
     except msgspec.DecodeError as exc:
-        raise InvalidSpan(f"malformed JSON: {exc}", field="body") from None
+        raise MalformedRequest(f"malformed JSON: {exc}") from None
     check_batch(spans)
     return spans
 
@@ -209,7 +228,7 @@ def invalid_span_from(exc: msgspec.ValidationError) -> InvalidSpan:
     )
 
 
-def check_batch(spans: list[Span]) -> None:
+def check_batch(spans: Sequence[Span]) -> None:
     """Rules across spans of one batch: a parent given in the batch must be in the same trace.
 
     Raises:

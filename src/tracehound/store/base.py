@@ -7,8 +7,9 @@ batches (``upsert``), so a column store can append and merge later instead of up
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from tracehound.model import Span
 

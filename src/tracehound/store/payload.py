@@ -32,7 +32,9 @@ def encode_payload(value: Any, cap_bytes: int = DEFAULT_CAP_BYTES) -> bytes | No
     """Encode one payload for storage; ``None`` stays ``None`` (SQL NULL)."""
     if value is None:
         return None
-    raw = _encode(value)
+    raw = _encode(value)  # a msgspec.Raw (see model.WireSpan) encodes to its bytes unchanged
+    if raw == b"null":
+        return None
     if len(raw) > cap_bytes:
         raw = _encode(truncation_marker(raw))
     if len(raw) > COMPRESS_ABOVE_BYTES:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import msgspec
 

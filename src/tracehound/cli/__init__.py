@@ -1,0 +1,19 @@
+"""The ``tracehound`` command: one click group, one module per family of commands."""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+if find_spec("click") is None or find_spec("fastapi") is None:  # a slim, SDK-only install
+    import sys
+
+    def main() -> None:
+        """Stand-in that says how to get the real command."""
+        sys.exit("The tracehound command needs the server extra: pip install 'tracehound[server]'")
+
+else:
+    from tracehound.cli import serve as _serve  # noqa: F401  (registers commands)
+    from tracehound.cli import traces as _traces  # noqa: F401
+    from tracehound.cli.root import main
+
+__all__ = ["main"]

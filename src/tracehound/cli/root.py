@@ -1,0 +1,37 @@
+"""The root click group and the options every command shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+import tracehound
+from tracehound.settings import Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(tracehound.__version__, prog_name="tracehound")
+def main() -> None:
+    """tracehound: traces, queries, alerts and evals for LLM agents."""
+
+
+def data_dir_option(func: Any) -> Any:
+    return click.option("--data-dir", envvar="TRACEHOUND_DATA_DIR", default=None,
+                        help="Directory of the embedded store [TRACEHOUND_DATA_DIR, default ~/.tracehound].")(func)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment with the command's flags on top, errors shown as usage errors."""
+    from tracehound.errors import ConfigError
+
+    try:
+        return Settings.load(**overrides)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@main.command()
+def version() -> None:
+    """Print the tracehound version."""
+    click.echo(tracehound.__version__)

@@ -1,0 +1,245 @@
+"""The ingest pipeline: check a decoded batch against what is stored, then commit it durably.
+
+Every ingest path (native, LangSmith, OTLP) ends here, so every one gets the same guarantees::
+
+    pipeline = IngestPipeline(span_store, meta_store, settings)
+    pipeline.start()
+    await pipeline.submit(spans)   # returns once the spans are committed
+
+Group commit: one writer thread owns the write connection. It takes the first waiting batch, waits
+``commit_interval_ms`` for more to arrive, and commits them all in one transaction, so concurrent
+requests share one fsync. A caller is answered only after its transaction commits; if a shared
+transaction fails, each batch is retried alone so one bad batch cannot fail its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracehound.errors import InvalidSpan, StoreError, TracehoundError
+from tracehound.model import Span
+from tracehound.settings import Settings
+from tracehound.store.base import MetaStore
+from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.timefmt import now_us
+
+log = logging.getLogger(__name__)
+
+
+class Backpressure(TracehoundError):
+    """Too many spans are waiting for the writer; the client should retry after a moment."""
+
+    status = 503
+    code = "backpressure"
+    retry_after_s = 1
+
+
+@dataclass(slots=True)
+class _Batch:
+    rows: list[tuple[Any, ...]]
+    projects: set[str]
+    loop: asyncio.AbstractEventLoop | None
+    future: asyncio.Future[None] | None
+    done: threading.Event | None = None
+    error: BaseException | None = field(default=None)
+
+
+_STOP = object()
+
+
+class IngestPipeline:
+    """Validates batches against the store and commits them in shared transactions."""
+
+    def __init__(self, spans: SqliteSpanStore, meta: MetaStore, settings: Settings):
+        self.spans = spans
+        self.meta = meta
+        self.settings = settings
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pending_spans = 0
+        self._pending_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.committed_spans = 0
+        self.commits = 0
+
+    # Lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="tracehound-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Commit what is queued, then stop the writer."""
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    # Submitting -------------------------------------------------------------------------------
+
+    def prepare(self, spans: Sequence[Span]) -> _Batch:
+        """Check the batch against stored spans and turn it into rows (done on the caller's thread).
+
+        Raises:
+            InvalidSpan: a span whose parent is stored in another trace.
+            Backpressure: when the writer is too far behind.
+        """
+        with self._pending_lock:
+            if self._pending_spans + len(spans) > self.settings.max_pending_spans and self._pending_spans:
+                raise Backpressure(f"{self._pending_spans} spans are waiting to be stored; retry shortly")
+        self._check_against_store(spans)
+        stamp = now_us()
+        to_row = self.spans.to_row
+        return _Batch([to_row(span, stamp) for span in spans], {span.project for span in spans}, None, None)
+
+    async def submit(self, spans: Sequence[Span]) -> None:
+        """Store a decoded batch; returns once it is committed.
+
+        Raises:
+            InvalidSpan, Backpressure, StoreError: nothing of the batch is stored.
+        """
+        if not spans:
+            return
+        batch = self.prepare(spans)
+        loop = asyncio.get_running_loop()
+        batch.loop, batch.future = loop, loop.create_future()
+        self._enqueue(batch)
+        await batch.future
+
+    def submit_sync(self, spans: Sequence[Span], timeout_s: float = 60.0) -> None:
+        """``submit`` for callers without an event loop (CLI, demo backfill, tests)."""
+        if not spans:
+            return
+        batch = self.prepare(spans)
+        batch.done = threading.Event()
+        self._enqueue(batch)
+        if not batch.done.wait(timeout_s):
+            raise StoreError(f"the writer did not commit within {timeout_s} s")
+        if batch.error is not None:
+            raise batch.error
+
+    def _enqueue(self, batch: _Batch) -> None:
+        if self._thread is None:
+            raise StoreError("the ingest pipeline is not running")
+        with self._pending_lock:
+            self._pending_spans += len(batch.rows)
+        self._queue.put(batch)
+
+    def _check_against_store(self, spans: Sequence[Span]) -> None:
+        """A parent stored earlier must be in the same trace (parents within the batch are checked on decode).
+
+        Only parents outside the batch are looked up, so a whole trace sent at once costs no read.
+        A re-sent span never moves to another trace: the merge keeps the stored ``trace_id``.
+        """
+        in_batch = {span.id for span in spans}
+        outside = {s.parent_id for s in spans if s.parent_id is not None and s.parent_id not in in_batch}
+        if not outside:
+            return
+        stored = self.spans.trace_ids_of(sorted(outside))
+        for index, span in enumerate(spans):
+            parent_trace = stored.get(span.parent_id) if span.parent_id else None
+            if parent_trace is not None and parent_trace != span.trace_id:
+                raise InvalidSpan(
+                    f"span {index} ({span.id}): `parent_id`: parent {span.parent_id} is in trace {parent_trace},"
+                    f" not {span.trace_id}",
+                    field="parent_id", index=index, span_id=span.id,
+                )
+
+    # The writer thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        interval_s = self.settings.commit_interval_ms / 1000
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            group: list[_Batch] = [first]
+            deadline = time.monotonic() + interval_s
+            # Gather what arrives during the commit interval: concurrent requests share one commit.
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                group.append(item)
+            self._commit(group)
+        # Drain anything submitted before the stop.
+        leftovers = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not _STOP:
+                leftovers.append(item)
+        if leftovers:
+            self._commit(leftovers)
+
+    def _commit(self, group: list[_Batch]) -> None:
+        errors: list[Exception | None]
+        try:
+            self._write(group)
+            errors = [None] * len(group)
+        except Exception as exc:
+            # One failing batch must not fail the others: retry each alone.
+            errors = [exc] if len(group) == 1 else [self._write_alone(batch) for batch in group]
+        for batch, error in zip(group, errors, strict=True):
+            self._finish(batch, None if error is None else _store_error(error))
+
+    def _write_alone(self, batch: _Batch) -> Exception | None:
+        try:
+            self._write([batch])
+        except Exception as exc:
+            return exc
+        return None
+
+    def _write(self, group: list[_Batch]) -> None:
+        projects: set[str] = set()
+        rows: list[tuple[Any, ...]] = []
+        for batch in group:
+            projects |= batch.projects
+            rows.extend(batch.rows)
+        self.meta.ensure_projects(sorted(projects))
+        self.spans.upsert_rows(rows)
+        self.committed_spans += len(rows)
+        self.commits += 1
+
+    def _finish(self, batch: _Batch, error: BaseException | None) -> None:
+        with self._pending_lock:
+            self._pending_spans -= len(batch.rows)
+        if batch.done is not None:
+            batch.error = error
+            batch.done.set()
+            return
+        assert batch.loop is not None and batch.future is not None
+        batch.loop.call_soon_threadsafe(_resolve, batch.future, error)
+
+
+def _store_error(exc: Exception) -> Exception:
+    if isinstance(exc, TracehoundError):
+        return exc
+    log.error("ingest commit failed: %s", exc)
+    error = StoreError(f"could not store the batch: {exc}")
+    error.__cause__ = exc
+    return error
+
+
+def _resolve(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

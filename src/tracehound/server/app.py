@@ -1,0 +1,64 @@
+"""``create_app(settings)``: the FastAPI application, its routes and its one error handler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+import tracehound
+from tracehound.errors import TracehoundError
+from tracehound.server.responses import FastJSON
+from tracehound.server.routes import projects, sessions, spans, traces
+from tracehound.server.services import Services
+from tracehound.settings import Settings
+
+ROUTERS = (spans.router, traces.router, sessions.router, projects.router)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the app over the embedded store in ``settings.data_dir`` (or over given services)."""
+    settings = settings or Settings.load()
+    svc = services or Services.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc.start()
+        try:
+            yield
+        finally:
+            svc.close()
+
+    app = FastAPI(title="tracehound", version=tracehound.__version__, lifespan=lifespan,
+                  default_response_class=FastJSON)
+    app.state.services = svc
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_exception_handler(TracehoundError, _tracehound_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    return app
+
+
+def _tracehound_error(request: Request, exc: TracehoundError) -> FastJSON:
+    headers = {}
+    retry_after = getattr(exc, "retry_after_s", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return FastJSON(exc.to_dict(), status_code=exc.status, headers=headers)
+
+
+def _validation_error(request: Request, exc: RequestValidationError) -> FastJSON:
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return FastJSON({"error": {"code": "invalid_request", "message": f"{where}: {first.get('msg', 'invalid')}",
+                               "field": where or None}}, status_code=422)
+
+
+def _http_error(request: Request, exc: HTTPException) -> FastJSON:
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return FastJSON({"error": {"code": code, "message": str(exc.detail), "field": None}},
+                    status_code=exc.status_code, headers=exc.headers)

@@ -1,0 +1,42 @@
+"""The long-lived objects a server needs, built once from settings and shared by every route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from tracehound.ingest.pipeline import IngestPipeline
+from tracehound.settings import Settings
+from tracehound.store.sqlite import SqliteMetaStore, SqliteSpanStore
+from tracehound.store.sqlite.connection import db_path
+
+
+@dataclass
+class Services:
+    settings: Settings
+    spans: SqliteSpanStore
+    meta: SqliteMetaStore
+    pipeline: IngestPipeline
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        """Open the embedded store in ``settings.data_dir`` and build the pipeline (not started)."""
+        path = db_path(settings.data_dir)
+        spans = SqliteSpanStore(path, synchronous=settings.sqlite_synchronous,
+                                payload_cap_bytes=settings.max_payload_bytes)
+        meta = SqliteMetaStore(path, synchronous=settings.sqlite_synchronous)
+        return cls(settings, spans, meta, IngestPipeline(spans, meta, settings))
+
+    def start(self) -> None:
+        self.pipeline.start()
+
+    def close(self) -> None:
+        self.pipeline.stop()
+        self.spans.close()
+        self.meta.close()
+
+
+async def services(request: Request) -> Services:
+    """FastAPI dependency: the app's services (async, so it never takes a threadpool hop)."""
+    return request.app.state.services  # type: ignore[no-any-return]
