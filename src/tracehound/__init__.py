@@ -1,3 +1,78 @@
-"""tracehound: tracing and evaluation for LLM agents."""
+"""tracehound: tracing and evaluation for LLM agents.
+
+    import tracehound
+
+    @tracehound.traceable(run_type="tool")
+    def search(query: str) -> list[str]: ...
+
+    with tracehound.session("sess-42", user_id="u-7"):
+        search("refund policy")
+    tracehound.flush()
+
+Names are imported on first use (module ``__getattr__``), so ``import tracehound`` loads no SDK
+module, starts no thread and never imports the server side.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from tracehound.sdk.block import SpanBlock, span
+    from tracehound.sdk.config import configure, flush, shutdown
+    from tracehound.sdk.exporter import BatchExporter, LocalStoreExporter, SpanExporter
+    from tracehound.sdk.memory import InMemoryExporter
+    from tracehound.sdk.run import Run, get_current_span
+    from tracehound.sdk.session import Session, session
+    from tracehound.sdk.traceable import traceable
+
+_LAZY = {
+    "BatchExporter": "tracehound.sdk.exporter",
+    "InMemoryExporter": "tracehound.sdk.memory",
+    "LocalStoreExporter": "tracehound.sdk.exporter",
+    "Run": "tracehound.sdk.run",
+    "Session": "tracehound.sdk.session",
+    "SpanBlock": "tracehound.sdk.block",
+    "SpanExporter": "tracehound.sdk.exporter",
+    "configure": "tracehound.sdk.config",
+    "flush": "tracehound.sdk.config",
+    "get_current_span": "tracehound.sdk.run",
+    "session": "tracehound.sdk.session",
+    "shutdown": "tracehound.sdk.config",
+    "span": "tracehound.sdk.block",
+    "traceable": "tracehound.sdk.traceable",
+}
+
+__all__ = [
+    "BatchExporter",
+    "InMemoryExporter",
+    "LocalStoreExporter",
+    "Run",
+    "Session",
+    "SpanBlock",
+    "SpanExporter",
+    "__version__",
+    "configure",
+    "flush",
+    "get_current_span",
+    "session",
+    "shutdown",
+    "span",
+    "traceable",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tracehound' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute read
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
