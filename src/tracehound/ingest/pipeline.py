@@ -82,6 +82,11 @@ class IngestPipeline:
             self._thread.join(timeout_s)
             self._thread = None
 
+    @property
+    def pending_spans(self) -> int:
+        """Spans accepted for writing but not yet committed."""
+        return self._pending_spans
+
     # Submitting -------------------------------------------------------------------------------
 
     def prepare(self, spans: Sequence[Span]) -> _Batch:

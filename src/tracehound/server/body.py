@@ -6,7 +6,7 @@ import zlib
 
 from fastapi import Request
 
-from tracehound.errors import PayloadTooLarge, TracehoundError
+from tracehound.errors import MalformedRequest, PayloadTooLarge, TracehoundError
 
 
 class UnsupportedEncoding(TracehoundError):
@@ -24,6 +24,7 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     Raises:
         PayloadTooLarge: the body (or what it inflates to) is over ``max_bytes``.
         UnsupportedEncoding: a ``Content-Encoding`` other than gzip, deflate or identity.
+        MalformedRequest: the body is not valid for its encoding.
     """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
@@ -54,7 +55,9 @@ def inflate(body: bytes, encoding: str, max_bytes: int) -> bytes:
     try:
         data = inflater.decompress(body, max_bytes + 1)
     except zlib.error as exc:
-        raise UnsupportedEncoding(f"body is not valid {encoding}: {exc}") from None
+        raise MalformedRequest(f"body is not valid {encoding}: {exc}") from None
     if len(data) > max_bytes:
         raise _too_large(max_bytes, " once decompressed")
+    if not inflater.eof:
+        raise MalformedRequest(f"body is a truncated {encoding} stream")
     return data

@@ -1,0 +1,28 @@
+"""Every store engine behind the same fixtures, so one suite checks them all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tracehound.store.base import MetaStore, SpanStore
+
+
+@pytest.fixture(params=["sqlite"])
+def span_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SpanStore]:
+    from tracehound.store.sqlite import SqliteSpanStore
+
+    store = SqliteSpanStore(tmp_path / "spans.db", payload_cap_bytes=64 * 1024)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["sqlite"])
+def meta_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetaStore]:
+    from tracehound.store.sqlite import SqliteMetaStore
+
+    store = SqliteMetaStore(tmp_path / "meta.db")
+    yield store
+    store.close()
