@@ -65,7 +65,8 @@ def test_a_child_whose_stored_parent_is_in_another_trace_is_rejected(pipeline: I
 
 def test_backpressure_when_the_writer_is_too_far_behind(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "b.db"
-    pipe = IngestPipeline(SqliteSpanStore(path), SqliteMetaStore(path), dataclasses.replace(settings, max_pending_spans=5))
+    small = dataclasses.replace(settings, max_pending_spans=5)
+    pipe = IngestPipeline(SqliteSpanStore(path), SqliteMetaStore(path), small)
     pipe.start()
     # Hold the store's write lock: the writer takes the first batch and waits, so it stays pending.
     with pipe.spans._write_lock:
