@@ -215,3 +215,25 @@ sys.exit(os.waitstatus_to_exitcode(status))
     assert names == ["child", "parent"]
     ids = [span.id for span in sink.spans()]
     assert len(set(ids)) == 2
+
+
+def test_a_short_script_is_flushed_at_exit_into_the_local_store(tmp_path: Path) -> None:
+    from tracehound.store.base import SpanCriteria
+    from tracehound.store.sqlite.connection import db_path
+    from tracehound.store.sqlite.spans import SqliteSpanStore
+
+    code = (
+        "import tracehound\n"
+        "@tracehound.traceable\n"
+        "def hello(name): return 'hi ' + name\n"
+        "hello('zero set-up')\n"  # no configure, no flush: the atexit hook must deliver it
+    )
+    env = {"TRACEHOUND_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    store = SqliteSpanStore(db_path(tmp_path / "data"))
+    try:
+        (span,) = store.list_spans(SpanCriteria())
+        assert span.name == "hello" and span.outputs == {"output": "hi zero set-up"}
+    finally:
+        store.close()

@@ -252,7 +252,7 @@ class BatchExporter(SpanExporter):
         if dropped > self._dropped_reported and now - self._last_drop_report >= DROP_REPORT_INTERVAL_S:
             log.warning(
                 "tracehound: span queue full (%d spans); dropped %d oldest spans (%d in total). "
-                "Is the server reachable?",
+                "The server is unreachable or slower than this process makes spans.",
                 self.max_queue_spans, dropped - self._dropped_reported, dropped,
             )
             self._dropped_reported = dropped

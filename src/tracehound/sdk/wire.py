@@ -123,7 +123,7 @@ class _BindPlan:
     """How to bind one function's arguments, worked out once: ``inspect`` binding costs ~8 µs a call,
     the fast path for plain parameters (no ``*args``, ``**kwargs`` or positional-only) about 1 µs."""
 
-    __slots__ = ("defaults", "names", "signature", "simple", "skip")
+    __slots__ = ("defaults", "names", "positional", "signature", "simple", "skip")
 
     def __init__(self, signature: inspect.Signature) -> None:
         params = list(signature.parameters.values())
@@ -133,12 +133,13 @@ class _BindPlan:
         self.simple = all(p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
                           for p in params)
         self.names = tuple(p.name for p in params)
+        self.positional = sum(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params)
         self.defaults = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
 
     def fast_bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
         """Bind plain parameters by hand; ``None`` when the call needs ``inspect`` (or does not bind)."""
         names = self.names
-        if len(args) > len(names):
+        if len(args) > self.positional:
             return None
         inputs = dict(zip(names, args, strict=False))  # fewer args than names: the rest come by keyword
         used = 0
