@@ -12,7 +12,8 @@ if find_spec("click") is None or find_spec("fastapi") is None:  # a slim, SDK-on
         sys.exit("The tracehound command needs the server extra: pip install 'tracehound[server]'")
 
 else:
-    from tracehound.cli import serve as _serve  # noqa: F401  (registers commands)
+    from tracehound.cli import demo as _demo  # noqa: F401  (registers commands)
+    from tracehound.cli import serve as _serve  # noqa: F401
     from tracehound.cli import traces as _traces  # noqa: F401
     from tracehound.cli.root import main
 
