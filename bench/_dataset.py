@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 from _workload import agent_turn_spans
-
 from tracehound.model import Span
 from tracehound.store.sqlite import SqliteMetaStore, SqliteSpanStore
 from tracehound.store.sqlite.schema import SCHEMA_VERSION

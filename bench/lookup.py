@@ -21,7 +21,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _dataset import build_store, sample_ids
 from _server import running_server
-
 from tracehound.store.sqlite import SqliteSpanStore
 
 TARGETS_MS = {"trace": 5.0, "session": 10.0}

@@ -55,6 +55,7 @@ def test_no_module_imports_from_a_higher_layer() -> None:
 def test_import_tracehound_stays_slim() -> None:
     code = ("import sys, tracehound; tracehound.traceable; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('fastapi', 'jinja2', 'starlette', 'uvicorn') or m.startswith(('tracehound.server', 'tracehound.store'))))")
+            "('fastapi', 'jinja2', 'starlette', 'uvicorn')"
+            " or m.startswith(('tracehound.server', 'tracehound.store'))))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
