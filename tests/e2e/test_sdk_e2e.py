@@ -69,3 +69,25 @@ def test_sdk_trace_is_readable_from_the_api(server_url: str, exporter: tracehoun
         assert all(span["project"] == "sdk-e2e" and span["session_id"] == session_id for span in spans)
         llm = next(span for span in spans if span["name"] == "answer")
         assert llm["model"] == "test-model" and llm["inputs"]["facts"][0]["status"] == "shipped"
+
+
+def test_spans_made_while_the_server_is_down_arrive_once_it_is_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tracehound.testing import free_port, running_server
+
+    port = free_port()
+    exporter = tracehound.BatchExporter(f"http://127.0.0.1:{port}", interval_s=0.02, initial_backoff_s=0.05,
+                                        max_backoff_s=0.2)
+    tracehound.configure(exporter=exporter, project="outage")
+    try:
+        for index in range(5):
+            asyncio.run(agent(f"order {index}"))
+        assert not tracehound.flush(0.5), "nothing can be delivered while the server is down"
+        with running_server(tmp_path / "late-server", port=port):
+            assert tracehound.flush(15)
+            assert exporter.exported_spans == 5 * 4 and exporter.failed_spans == 0
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+                roots = [p["name"] for p in client.get("/api/v1/projects").json()["projects"]]
+                assert roots == ["outage"]
+    finally:
+        tracehound.shutdown(5)
+        tracehound.configure()

@@ -66,7 +66,9 @@ class BatchExporter(SpanExporter):
         max_batch_spans, max_batch_bytes: a batch is cut at whichever comes first.
         interval_s: longest wait before a partial batch is sent.
         max_queue_spans: spans kept while the server is unreachable; beyond it the oldest are dropped.
-        max_attempts: tries per batch before it is dropped (connection errors, 5xx, 429, 408).
+        max_attempts: tries per batch before it is dropped (connection errors, 5xx, 429, 408); ``None``
+            (the default) keeps retrying until shutdown: an unreachable server then costs spans only
+            through the bounded queue, oldest first, never a batch that could still be delivered.
         initial_backoff_s, max_backoff_s: exponential backoff between tries (with jitter);
             a ``Retry-After`` from the server wins.
 
@@ -86,7 +88,7 @@ class BatchExporter(SpanExporter):
         max_batch_bytes: int = 4 * 1024 * 1024,
         interval_s: float = 0.2,
         max_queue_spans: int = 20_000,
-        max_attempts: int = 6,
+        max_attempts: int | None = None,
         initial_backoff_s: float = 0.5,
         max_backoff_s: float = 30.0,
         timeout_s: float = 10.0,
@@ -97,7 +99,7 @@ class BatchExporter(SpanExporter):
             transport = HttpTransport(endpoint, api_key=api_key, timeout_s=timeout_s)
         for name, value in (("max_batch_spans", max_batch_spans), ("max_batch_bytes", max_batch_bytes),
                             ("max_queue_spans", max_queue_spans), ("max_attempts", max_attempts)):
-            if value < 1:
+            if value is not None and value < 1:
                 raise ValueError(f"{name}: must be at least 1, got {value!r}")
         self.transport = transport
         self.max_batch_spans = max_batch_spans
@@ -232,8 +234,9 @@ class BatchExporter(SpanExporter):
                 return
             attempt += 1
             deadline = self._deadline
-            if not outcome.retry or attempt >= self.max_attempts or (
-                    deadline is not None and time.monotonic() >= deadline):
+            limit = self.max_attempts
+            if not outcome.retry or (limit is not None and attempt >= limit) or (
+                    deadline is not None and time.monotonic() >= deadline) or self._shut_down:
                 self.failed_spans += len(parts)
                 log.warning("tracehound: dropped a batch of %d spans after %d attempt(s): %s",
                             len(parts), attempt, outcome.reason)
