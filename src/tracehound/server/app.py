@@ -12,11 +12,11 @@ from starlette.exceptions import HTTPException
 import tracehound
 from tracehound.errors import TracehoundError
 from tracehound.server.responses import FastJSON
-from tracehound.server.routes import projects, sessions, spans, traces
+from tracehound.server.routes import otlp, projects, sessions, spans, traces
 from tracehound.server.services import Services
 from tracehound.settings import Settings
 
-ROUTERS = (spans.router, traces.router, sessions.router, projects.router)
+ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.router)
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:

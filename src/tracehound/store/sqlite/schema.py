@@ -55,6 +55,18 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         metadata TEXT
     );
     """,
+    # 3: the ingest mapping report (ingest/otlp/report_store.py): per source, a JSON snapshot of its counts.
+    """
+    CREATE TABLE ingest_sources (
+        protocol TEXT NOT NULL,
+        service TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        first_seen_us INTEGER NOT NULL,
+        last_seen_us INTEGER NOT NULL,
+        stats TEXT NOT NULL,
+        PRIMARY KEY (protocol, service, scope)
+    );
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

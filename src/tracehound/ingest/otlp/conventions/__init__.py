@@ -1,0 +1,107 @@
+"""The conventions, in precedence order: the one place that says which source wins for which field.
+
+The general rule (``docs/otlp.md``): **the first non-empty source wins, in table order**. Explicit
+override keys come first (ours, then LangSmith's); for run type OpenInference beats GenAI because its
+kinds are richer; for content GenAI messages beat OpenInference because their parts schema is
+richer; legacy and framework keys come last. Tags are united; metadata is merged (later wins).
+
+``REGISTRY`` is also the order in which an attribute key is given an owner, which decides which
+convention the mapping report credits and whether a key counts as unmapped (kept in
+``metadata.otel.attributes``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, Final
+
+from tracehound.ingest.otlp.conventions import genai, langsmith, logfire, native, openinference, traceloop, vercel
+from tracehound.ingest.otlp.conventions.base import Convention, Event, SpanView
+
+__all__ = ["Convention", "Event", "SpanView"]
+
+REGISTRY: Final[tuple[Convention, ...]] = tuple(module.CONVENTION for module in (
+    native, langsmith, openinference, traceloop, genai, vercel, logfire,
+))
+
+Extractor = tuple[Convention, Callable[[SpanView], Any]]
+
+
+def _entries(*functions: Callable[[SpanView], Any]) -> tuple[Extractor, ...]:
+    return tuple((sys.modules[function.__module__].CONVENTION, function) for function in functions)
+
+
+RUN_TYPE: Final = _entries(native.run_type, langsmith.run_type, openinference.run_type, genai.run_type,
+                           traceloop.run_type, vercel.run_type, logfire.run_type)
+NAME: Final = _entries(native.name, langsmith.name, genai.name, openinference.name, vercel.name, traceloop.name,
+                       logfire.name)
+INPUTS: Final = _entries(native.inputs, genai.input_messages, genai.details_event_inputs, genai.tool_inputs,
+                         openinference.inputs, traceloop.inputs, langsmith.inputs, genai.legacy_event_inputs,
+                         vercel.inputs, logfire.inputs)
+OUTPUTS: Final = _entries(native.outputs, genai.output_messages, genai.details_event_outputs, genai.tool_outputs,
+                          openinference.outputs, traceloop.outputs, langsmith.outputs, genai.legacy_event_outputs,
+                          vercel.outputs, logfire.outputs)
+TAGS: Final = _entries(openinference.tags, langsmith.tags, vercel.tags, logfire.tags, native.tags)
+# The user's own metadata, merged in this order (a later source overrides an earlier one's key).
+USER_METADATA: Final = _entries(vercel.user_metadata, traceloop.user_metadata, openinference.user_metadata,
+                                langsmith.user_metadata, native.user_metadata)
+# What each convention knows about the call (agent, prompt, tools, parameters), merged in this order.
+CALL_METADATA: Final = _entries(genai.metadata, traceloop.metadata, vercel.metadata, logfire.metadata,
+                                openinference.metadata, langsmith.metadata)
+DROP: Final = _entries(logfire.drop_reason)
+
+# Scalar fields: the first of these attributes that is present and usable wins.
+SCALARS: Final[dict[str, tuple[str, ...]]] = {
+    "model": ("tracehound.model", "gen_ai.response.model", "llm.response.model_name", "llm.model_name",
+              "ai.response.model", "gen_ai.request.model", "llm.request.model_name", "embedding.model_name",
+              "reranker.model_name", "ai.model.id", "langsmith.metadata.ls_model_name", "model_name"),
+    "request_model": ("gen_ai.request.model", "llm.request.model_name", "ai.model.id"),
+    "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider",
+                 "langsmith.metadata.ls_provider"),
+    "session_id": ("tracehound.session_id", "session.id", "gen_ai.conversation.id", "langsmith.metadata.session_id",
+                   "langsmith.metadata.thread_id", "langsmith.metadata.conversation_id",
+                   "traceloop.association.properties.session_id", "ai.telemetry.metadata.sessionId"),
+    "user_id": ("tracehound.user_id", "user.id", "enduser.id", "langsmith.metadata.user_id",
+                "traceloop.association.properties.user_id", "ai.telemetry.metadata.userId", "gen_ai.user",
+                "llm.user"),
+    "prompt_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
+                      "llm.usage.prompt_tokens", "ai.usage.promptTokens", "ai.usage.inputTokens"),
+    "completion_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                          "llm.token_count.completion", "llm.usage.completion_tokens", "ai.usage.completionTokens",
+                          "ai.usage.outputTokens"),
+    "total_tokens": ("llm.token_count.total", "gen_ai.usage.total_tokens", "llm.usage.total_tokens",
+                     "ai.usage.tokens", "ai.usage.totalTokens"),
+    # Details, kept apart: cache reads/writes are part of prompt_tokens, reasoning of completion_tokens.
+    "cache_read": ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
+                   "llm.token_count.prompt_details.cache_read", "llm.usage.cache_read_input_tokens",
+                   "ai.usage.cachedInputTokens"),
+    "cache_write": ("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens",
+                    "gen_ai.usage.cache_creation_input_tokens", "llm.token_count.prompt_details.cache_write",
+                    "llm.usage.cache_creation_input_tokens"),
+    "reasoning": ("gen_ai.usage.reasoning.output_tokens", "llm.token_count.completion_details.reasoning",
+                  "llm.usage.reasoning_tokens", "ai.usage.reasoningTokens"),
+    "cost": ("tracehound.cost", "llm.cost.total", "gen_ai.usage.cost"),
+}
+
+# Resource attributes naming the project, before service.name.
+PROJECT_RESOURCE_KEYS: Final = ("tracehound.project", "openinference.project.name")
+
+_owner_cache: dict[str, Convention | None] = {}
+_OWNER_CACHE_MAX: Final = 50_000
+
+
+def owner_of(key: str) -> Convention | None:
+    """The convention that maps ``key`` (first in ``REGISTRY``), or ``None``; cached, keys repeat."""
+    try:
+        return _owner_cache[key]
+    except KeyError:
+        pass
+    owner = next((convention for convention in REGISTRY if convention.owns(key)), None)
+    if len(_owner_cache) < _OWNER_CACHE_MAX:
+        _owner_cache[key] = owner
+    return owner
+
+
+def event_owner(name: str) -> Convention | None:
+    return next((c for c in REGISTRY if c.event_prefixes and name.startswith(c.event_prefixes)), None)
