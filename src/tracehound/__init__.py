@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from tracehound.sdk.config import configure, flush, shutdown
     from tracehound.sdk.exporter import BatchExporter, LocalStoreExporter, SpanExporter
     from tracehound.sdk.memory import InMemoryExporter
+    from tracehound.sdk.redaction import Redactor
     from tracehound.sdk.run import Run, get_current_span
+    from tracehound.sdk.sampling import Sampling, keep
     from tracehound.sdk.session import Session, session
     from tracehound.sdk.traceable import traceable
 
@@ -33,13 +35,16 @@ _LAZY = {
     "BatchExporter": "tracehound.sdk.exporter",
     "InMemoryExporter": "tracehound.sdk.memory",
     "LocalStoreExporter": "tracehound.sdk.exporter",
+    "Redactor": "tracehound.sdk.redaction",
     "Run": "tracehound.sdk.run",
+    "Sampling": "tracehound.sdk.sampling",
     "Session": "tracehound.sdk.session",
     "SpanBlock": "tracehound.sdk.block",
     "SpanExporter": "tracehound.sdk.exporter",
     "configure": "tracehound.sdk.config",
     "flush": "tracehound.sdk.config",
     "get_current_span": "tracehound.sdk.run",
+    "keep": "tracehound.sdk.sampling",
     "session": "tracehound.sdk.session",
     "shutdown": "tracehound.sdk.config",
     "span": "tracehound.sdk.block",
@@ -50,7 +55,9 @@ __all__ = [
     "BatchExporter",
     "InMemoryExporter",
     "LocalStoreExporter",
+    "Redactor",
     "Run",
+    "Sampling",
     "Session",
     "SpanBlock",
     "SpanExporter",
@@ -58,6 +65,7 @@ __all__ = [
     "configure",
     "flush",
     "get_current_span",
+    "keep",
     "session",
     "shutdown",
     "span",

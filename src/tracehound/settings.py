@@ -69,6 +69,21 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("batch_interval_ms", 200.0, "SDK exporter: longest wait before a partial batch is sent.", float),
     Setting("queue_max_spans", 20_000, "SDK exporter: spans kept while the server is unreachable; oldest dropped.",
             int),
+    Setting("sampling_keep_rate", None,
+            "SDK tail sampling: fraction of ordinary traces kept, by session (errors, interrupts, flagged and slow"
+            " traces are always kept). Unset: tail sampling off.", _fraction),
+    Setting("sampling_slow_ms", None, "SDK tail sampling: keep every trace slower than this.", float),
+    Setting("sampling_trace_timeout_s", 300.0, "SDK tail sampling: decide a trace whose root has not ended after this.",
+            float),
+    Setting("redact", False, "SDK: replace personal data and secrets by keyed-hash tokens before export.", _bool),
+    Setting("redaction_key", None,
+            "Secret for redaction tokens (SDK and server; never logged). Unset: a random key per process.",),
+    Setting("ingest_redact", False, "Server: redact personal data in every ingested span (native, OTLP, LangSmith).",
+            _bool),
+    Setting("ingest_sampling_keep_rate", None,
+            "Server: tail-sample traces whose root arrives in the batch, with the SDK's rules. Unset: off.",
+            _fraction),
+    Setting("ingest_sampling_slow_ms", None, "Server tail sampling: keep every trace slower than this.", float),
 )
 BY_NAME: Final = {setting.name: setting for setting in SETTINGS}
 
@@ -95,6 +110,14 @@ class Settings:
     batch_max_bytes: int = 4 * 1024 * 1024
     batch_interval_ms: float = 200.0
     queue_max_spans: int = 20_000
+    sampling_keep_rate: float | None = None
+    sampling_slow_ms: float | None = None
+    sampling_trace_timeout_s: float = 300.0
+    redact: bool = False
+    redaction_key: str | None = None
+    ingest_redact: bool = False
+    ingest_sampling_keep_rate: float | None = None
+    ingest_sampling_slow_ms: float | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

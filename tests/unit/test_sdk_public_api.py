@@ -8,8 +8,9 @@ import sys
 import tracehound
 
 PUBLIC = [
-    "BatchExporter", "InMemoryExporter", "LocalStoreExporter", "Run", "Session", "SpanBlock", "SpanExporter",
-    "__version__", "configure", "flush", "get_current_span", "session", "shutdown", "span", "traceable",
+    "BatchExporter", "InMemoryExporter", "LocalStoreExporter", "Redactor", "Run", "Sampling", "Session",
+    "SpanBlock", "SpanExporter", "__version__", "configure", "flush", "get_current_span", "keep", "session",
+    "shutdown", "span", "traceable",
 ]
 
 

@@ -25,12 +25,16 @@ from tracehound.settings import BY_NAME
 
 if TYPE_CHECKING:
     from tracehound.sdk.exporter import SpanExporter
+    from tracehound.sdk.guards import Guards
+    from tracehound.sdk.redaction import Redactor
+    from tracehound.sdk.sampling import Sampling
 
 log = logging.getLogger("tracehound.sdk")
 
 SDK_SETTINGS: Final = (
     "data_dir", "endpoint", "api_key", "project", "tracing", "sample_rate",
     "batch_max_spans", "batch_max_bytes", "batch_interval_ms", "queue_max_spans",
+    "sampling_keep_rate", "sampling_slow_ms", "sampling_trace_timeout_s", "redact", "redaction_key",
 )
 EXIT_FLUSH_TIMEOUT_S: Final = 5.0
 
@@ -79,12 +83,17 @@ def _check(name: str, value: Any) -> None:
         raise ValueError(f"{name}: {value!r} must be at least 1")
     if name == "batch_interval_ms" and float(value) <= 0:
         raise ValueError(f"batch_interval_ms: {value!r} must be positive")
+    if name == "sampling_keep_rate" and not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"sampling_keep_rate: {value!r} is not between 0 and 1")
+    if name in ("sampling_slow_ms", "sampling_trace_timeout_s") and float(value) < 0:
+        raise ValueError(f"{name}: {value!r} must not be negative")
 
 
 class State:
     """What every wrapper reads on each call; plain attributes so a read is one dictionary-free lookup."""
 
-    __slots__ = ("_atexit_registered", "_lock", "enabled", "exporter", "project", "random", "sample_rate", "values")
+    __slots__ = ("_atexit_registered", "_lock", "enabled", "exporter", "guards", "project", "random", "redactor",
+                 "sample_rate", "sampling", "values")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -93,11 +102,27 @@ class State:
         self.random: Callable[[], float] = random.random
         self.apply(resolve())
 
-    def apply(self, values: dict[str, Any]) -> None:
+    def apply(self, values: dict[str, Any], sampling: Sampling | None = None, redactor: Redactor | None = None,
+              guards: Guards | None = None) -> None:
+        """Take resolved settings; sampling and redaction given as objects win over the settings."""
         self.values = values
         self.enabled: bool = bool(values["tracing"])
         self.sample_rate: float = float(values["sample_rate"])
         self.project: str = str(values["project"])
+        if sampling is None and values["sampling_keep_rate"] is not None:
+            from tracehound.sdk.sampling import Sampling
+
+            slow_ms = values["sampling_slow_ms"]
+            sampling = Sampling(keep_rate=float(values["sampling_keep_rate"]),
+                                slow_s=None if slow_ms is None else float(slow_ms) / 1000.0,
+                                trace_timeout_s=float(values["sampling_trace_timeout_s"]))
+        self.sampling: Sampling | None = sampling
+        if redactor is None and values["redact"]:
+            from tracehound.sdk.redaction import Redactor
+
+            redactor = Redactor(key=values["redaction_key"])
+        self.redactor: Redactor | None = redactor
+        self.guards: Guards | None = guards
 
     def create_exporter(self) -> SpanExporter:
         """The exporter the settings ask for, built once (on the first finished span)."""
@@ -150,6 +175,9 @@ def configure(
     batch_interval_ms: float | None = None,
     queue_max_spans: int | None = None,
     exporter: SpanExporter | None = None,
+    sampling: Sampling | None = None,
+    redaction: Redactor | None = None,
+    guards: Guards | None = None,
 ) -> None:
     """Set how the SDK traces. Anything not given comes from ``TRACEHOUND_*`` variables or defaults.
 
@@ -165,6 +193,9 @@ def configure(
         data_dir: where the local store lives when there is no endpoint.
         batch_max_spans, batch_max_bytes, batch_interval_ms, queue_max_spans: exporter limits.
         exporter: use this exporter instead of building one (``InMemoryExporter`` in tests).
+        sampling: tail-sampling rules (``Sampling``); default from ``TRACEHOUND_SAMPLING_*``, else off.
+        redaction: a ``Redactor`` run on every span before export; default: ``TRACEHOUND_REDACT``.
+        guards: runtime guards (``Guards``: loop, step and token budgets, context window); default none.
 
     Raises:
         ValueError: a value is out of range.
@@ -176,7 +207,7 @@ def configure(
     )
     if endpoint is None:
         values["endpoint"] = None
-    STATE.apply(values)
+    STATE.apply(values, sampling, redaction, guards)
     old = STATE.replace_exporter(exporter)
     if old is not None and old is not exporter:
         old.shutdown(timeout_s=EXIT_FLUSH_TIMEOUT_S)

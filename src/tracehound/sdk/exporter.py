@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 from tracehound.sdk.config import STATE
 from tracehound.sdk.context import CURRENT_RUN
 from tracehound.sdk.run import NON_RECORDING
+from tracehound.sdk.sampling import Sampling, TailSampler
 from tracehound.sdk.transport import HttpTransport, LocalStoreTransport, Outcome, Transport
 from tracehound.sdk.wire import encode_span
 
@@ -113,6 +114,9 @@ class BatchExporter(SpanExporter):
         self.failed_spans = 0
         self.exported_spans = 0
         self._shut_down = False
+        self._closing = False  # shutdown() began: traces still waiting for sampling are decided now
+        self._sampler: TailSampler | None = None
+        self._sampling: Sampling | None = None
         self._start()
         if hasattr(os, "register_at_fork"):
             ref = weakref.WeakMethod(self._after_fork_in_child)
@@ -156,6 +160,7 @@ class BatchExporter(SpanExporter):
             return True
         deadline = time.monotonic() + timeout_s
         self._deadline = deadline  # retries stop trying past this
+        self._closing = True
         self._stop.set()  # cut any backoff sleep short
         delivered = self.flush(timeout_s)
         self._shut_down = True
@@ -194,16 +199,26 @@ class BatchExporter(SpanExporter):
         queue = self._queue
         remaining = len(queue)
         project = STATE.project
-        parts: list[bytes] = []
-        size = 0
+        sampler = self._current_sampler()
+        runs: list[Run] = []
         while remaining > 0:
             remaining -= 1
             try:
                 run = queue.popleft()
             except IndexError:
                 break
+            if sampler is None:
+                runs.append(run)
+            else:
+                runs += sampler.offer(run, project)
+        if sampler is not None:
+            runs += sampler.release_all(project) if self._closing else sampler.expire(project)
+        parts: list[bytes] = []
+        size = 0
+        redactor = STATE.redactor
+        for run in runs:
             try:
-                part = encode_span(run, project)
+                part = encode_span(run, project, redactor)
             except Exception:
                 self.failed_spans += 1
                 log.exception("tracehound: could not encode span %r; dropped", run.spec.name)
@@ -215,6 +230,36 @@ class BatchExporter(SpanExporter):
             size += len(part) + 1
         if parts:
             self._send(parts)
+        if sampler is not None and sampler.dropped:
+            self._send_dropped(sampler)
+
+    def _current_sampler(self) -> TailSampler | None:
+        rules = STATE.sampling
+        if rules is not self._sampling:
+            old = self._sampler
+            self._sampling = rules
+            self._sampler = None if rules is None else TailSampler(rules)
+            if old is not None and self._sampler is not None:  # keep the counts of the old rules
+                self._sampler.dropped.merge(old.dropped.take())
+        return self._sampler
+
+    @property
+    def sampler(self) -> TailSampler | None:
+        """The tail sampler (``None`` while sampling is off); its counters say what was kept and dropped."""
+        return self._sampler
+
+    def _send_dropped(self, sampler: TailSampler) -> None:
+        rows = sampler.dropped.take()
+        send = getattr(self.transport, "send_dropped", None)
+        if send is None:
+            return
+        try:
+            outcome = send(rows)
+        except Exception:
+            log.exception("tracehound: sending dropped-span counts failed")
+            outcome = Outcome(False, retry=True)
+        if not outcome.ok and outcome.retry and not self._shut_down:
+            sampler.dropped.merge(rows)  # try again with the next batch
 
     def _send(self, parts: list[bytes]) -> None:
         attempt = 0

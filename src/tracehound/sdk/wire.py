@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import msgspec
 
+from tracehound.sdk.redaction import Redactor
 from tracehound.sdk.run import Run, Spec
 from tracehound.timefmt import compact, iso
 
@@ -211,8 +212,21 @@ def _clip(text: Any, limit: int) -> str:
     return text if len(text) <= limit else text[:limit]
 
 
-def span_dict(run: Run, project: str) -> dict[str, Any]:
-    """The span as a dict of JSON-ready values, inputs/outputs already encoded (``msgspec.Raw``)."""
+def _payload(value: Any, redactor: Redactor | None, field: str) -> msgspec.Raw:
+    raw = encode_value(value)
+    if redactor is not None and field in redactor.fields:
+        raw = redactor.json_bytes(raw)
+    return msgspec.Raw(raw)
+
+
+def span_dict(run: Run, project: str, redactor: Redactor | None = None) -> dict[str, Any]:
+    """The span as a dict of JSON-ready values, inputs/outputs already encoded (``msgspec.Raw``).
+
+    With a ``redactor`` (that applies to ``project``), personal data is replaced by tokens in the
+    name, inputs, outputs, error and metadata before anything is encoded for the wire.
+    """
+    if redactor is not None and not redactor.applies_to(project):
+        redactor = None
     spec = run.spec
     extra = run._extra or {}
     start_us = run.start_ns // 1000
@@ -236,16 +250,16 @@ def span_dict(run: Run, project: str) -> dict[str, Any]:
             span["user_id"] = _clip(user_id, MAX_ID_CHARS)
 
     if "inputs" in extra:
-        span["inputs"] = msgspec.Raw(encode_value(extra["inputs"]))
+        span["inputs"] = _payload(extra["inputs"], redactor, "inputs")
     elif run.args is not None or run.kwargs is not None:
-        span["inputs"] = msgspec.Raw(encode_value(bind_inputs(spec, run.args or (), run.kwargs or {})))
+        span["inputs"] = _payload(bind_inputs(spec, run.args or (), run.kwargs or {}), redactor, "inputs")
 
     exc = run.exc
     if "outputs" in extra:
-        span["outputs"] = msgspec.Raw(encode_value(extra["outputs"]))
+        span["outputs"] = _payload(extra["outputs"], redactor, "outputs")
     elif exc is None and run.result is not None:
         result = run.result
-        span["outputs"] = msgspec.Raw(encode_value(result if isinstance(result, dict) else {"output": result}))
+        span["outputs"] = _payload(result if isinstance(result, dict) else {"output": result}, redactor, "outputs")
 
     if exc is not None:
         if isinstance(exc, Exception):
@@ -265,7 +279,7 @@ def span_dict(run: Run, project: str) -> dict[str, Any]:
     metadata = dict(spec.metadata)
     metadata.update(extra.get("metadata", ()))
     if metadata:
-        span["metadata"] = msgspec.Raw(encode_value({str(key): value for key, value in metadata.items()}))
+        span["metadata"] = _payload({str(key): value for key, value in metadata.items()}, redactor, "metadata")
     tags = list(spec.tags) + extra.get("tags", [])
     if tags:
         span["tags"] = list(dict.fromkeys(_clip(tag, MAX_TAG_CHARS) for tag in tags))[:MAX_TAGS]
@@ -274,6 +288,11 @@ def span_dict(run: Run, project: str) -> dict[str, Any]:
             span[key] = extra[key]
     if "model" in extra:
         span["model"] = _clip(extra["model"], MAX_ID_CHARS)
+    if redactor is not None:
+        if "name" in redactor.fields:
+            span["name"] = _clip(redactor.text(span["name"]), MAX_NAME_CHARS) or "redacted"
+        if "error" in span and "error" in redactor.fields:
+            span["error"] = redactor.text(span["error"])
     if "events" in extra:
         span["events"] = msgspec.Raw(encode_value([
             {"name": name, "time": iso(time_ns // 1000), "attributes": attributes}
@@ -282,7 +301,7 @@ def span_dict(run: Run, project: str) -> dict[str, Any]:
     return span
 
 
-def encode_span(run: Run, project: str) -> bytes:
+def encode_span(run: Run, project: str, redactor: Redactor | None = None) -> bytes:
     """The JSON of one span, as it goes into a batch's ``"spans"`` list."""
-    return _plain_encoder.encode(span_dict(run, project))
+    return _plain_encoder.encode(span_dict(run, project, redactor))
 
