@@ -12,7 +12,9 @@
       InvalidSpan            .field, .index, .span_id
       MalformedRequest       the body is not JSON (or not the protocol) at all
       NotFound
+      Conflict               the thing exists already (a dataset name taken)
       PayloadTooLarge        .limit
+      ApiError               .status, .code   a server's error answer, raised by the SDK client
 
 Each error knows the HTTP status and the short code the server answers with, so one handler can turn
 any of them into ``{"error": {"code", "message", "field"}}``.
@@ -135,6 +137,17 @@ class NotFound(TracehoundError):
     code = "not_found"
 
 
+class Conflict(TracehoundError):
+    """The request clashes with what exists (a name already taken)."""
+
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class PayloadTooLarge(TracehoundError):
     """A request is over a configured size limit."""
 
@@ -144,4 +157,14 @@ class PayloadTooLarge(TracehoundError):
     def __init__(self, message: str, *, limit: int, field: str | None = None) -> None:
         super().__init__(message)
         self.limit = limit
+        self.field = field
+
+
+class ApiError(TracehoundError):
+    """An error answer from a tracehound server, as the SDK client (``tracehound.Client``) raises it."""
+
+    def __init__(self, message: str, *, status: int, code: str = "http_error", field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
         self.field = field

@@ -12,11 +12,15 @@ from starlette.exceptions import HTTPException
 import tracehound
 from tracehound.errors import TracehoundError
 from tracehound.server.responses import FastJSON
+from tracehound.server.routes import datasets as datasets_routes
+from tracehound.server.routes import experiments as experiments_routes
+from tracehound.server.routes import feedback as feedback_routes
 from tracehound.server.routes import otlp, projects, sessions, spans, traces
 from tracehound.server.services import Services
 from tracehound.settings import Settings
 
 ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.router)
+ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:

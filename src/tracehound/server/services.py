@@ -8,7 +8,7 @@ from fastapi import Request
 
 from tracehound.ingest.pipeline import IngestPipeline
 from tracehound.settings import Settings
-from tracehound.store.sqlite import SqliteMetaStore, SqliteSpanStore
+from tracehound.store.sqlite import SqliteFeedbackStore, SqliteMetaStore, SqliteSpanStore
 from tracehound.store.sqlite.connection import db_path
 
 
@@ -18,6 +18,7 @@ class Services:
     spans: SqliteSpanStore
     meta: SqliteMetaStore
     pipeline: IngestPipeline
+    feedback: SqliteFeedbackStore
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -26,7 +27,8 @@ class Services:
         spans = SqliteSpanStore(path, synchronous=settings.sqlite_synchronous,
                                 payload_cap_bytes=settings.max_payload_bytes)
         meta = SqliteMetaStore(path, synchronous=settings.sqlite_synchronous)
-        return cls(settings, spans, meta, IngestPipeline(spans, meta, settings))
+        feedback = SqliteFeedbackStore(path, synchronous=settings.sqlite_synchronous)
+        return cls(settings, spans, meta, IngestPipeline(spans, meta, settings), feedback)
 
     def start(self) -> None:
         self.pipeline.start()
@@ -35,6 +37,7 @@ class Services:
         self.pipeline.stop()
         self.spans.close()
         self.meta.close()
+        self.feedback.close()
 
 
 async def services(request: Request) -> Services:

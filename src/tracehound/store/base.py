@@ -2,14 +2,17 @@
 
 ``SpanStore`` holds spans and answers the look-ups the API needs; it only ever receives whole
 batches (``upsert``), so a column store can append and merge later instead of updating rows.
-``MetaStore`` holds the small, relational things: projects now, datasets, experiments and keys later.
+``MetaStore`` holds the small, relational things: projects, and through ``meta.datasets`` and
+``meta.experiments`` the evaluation records (``DatasetStore``, ``ExperimentStore``).
+``FeedbackStore`` holds scores on runs; it sits beside the spans (a column store keeps it next to
+them), because the filter language joins it with spans (``feedback_key``/``feedback_score``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from tracehound.model import Span
 
@@ -84,7 +87,10 @@ class SpanStore(Protocol):
 
 
 class MetaStore(Protocol):
-    """Projects (and later datasets, experiments, keys). Implementations: ``SqliteMetaStore``."""
+    """Projects, datasets and experiments (keys later). Implementations: ``SqliteMetaStore``."""
+
+    datasets: DatasetStore
+    experiments: ExperimentStore
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         """Create the projects that do not exist yet; existing ones are left alone."""
@@ -92,5 +98,181 @@ class MetaStore(Protocol):
     def list_projects(self) -> list[Project]: ...
 
     def get_project(self, name: str) -> Project | None: ...
+
+    def close(self) -> None: ...
+
+
+# Evaluation records ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A named set of examples. ``version`` grows by one with every change of its examples."""
+
+    id: str
+    name: str
+    version: int
+    created_us: int
+    updated_us: int
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    example_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One case: inputs for the target, reference outputs, metadata (``incident_id``, ``category``...),
+    the splits it belongs to, and the run it was promoted from. ``version`` is the dataset version
+    that made this revision of it."""
+
+    id: str
+    dataset_id: str
+    inputs: Any
+    outputs: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    splits: list[str] = field(default_factory=list)
+    source_run_id: str | None = None
+    version: int = 0
+    created_us: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewExample:
+    """An example to add; ``id`` is generated when not given."""
+
+    inputs: Any
+    outputs: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    splits: list[str] = field(default_factory=list)
+    source_run_id: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetVersion:
+    dataset_id: str
+    version: int
+    created_us: int
+    change: str
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """One evaluation of a target over a dataset version; its runs are traced into ``project``."""
+
+    id: str
+    name: str
+    project: str
+    dataset_id: str | None
+    dataset_version: int | None
+    created_us: int
+    split: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    ended_us: int | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentResult:
+    """The outcome of one example (one repetition) in an experiment.
+
+    ``scores`` repeats the evaluators' feedback on ``run_id`` so an experiment is complete on its own;
+    ``errors`` names evaluators that raised; ``error`` is the target's exception, if any.
+    """
+
+    experiment_id: str
+    example_id: str
+    run_id: str
+    repetition: int = 0
+    trace_id: str | None = None
+    outputs: Any = None
+    error: str | None = None
+    latency_us: int | None = None
+    scores: dict[str, float | None] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    passed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """A score (or value) on a run, from an evaluator, a user (thumbs, CSAT, resolved) or a reviewer."""
+
+    id: str
+    run_id: str
+    key: str
+    created_us: int
+    score: float | None = None
+    value: Any = None
+    comment: str | None = None
+    source: str = "api"  # evaluator | user | human | api
+    source_info: dict[str, Any] = field(default_factory=dict)  # evaluator name, user id, experiment id
+    trace_id: str | None = None
+
+
+class DatasetStore(Protocol):
+    """Datasets with versioned examples (``meta.datasets``)."""
+
+    def create_dataset(self, name: str, *, description: str | None = None,
+                       metadata: dict[str, Any] | None = None) -> Dataset:
+        """Raises ``Conflict`` when the name is taken."""
+
+    def get_dataset(self, name_or_id: str) -> Dataset | None: ...
+
+    def list_datasets(self) -> list[Dataset]: ...
+
+    def delete_dataset(self, name_or_id: str) -> bool:
+        """Remove the dataset and every revision of its examples; ``False`` when unknown."""
+
+    def add_examples(self, dataset_id: str, examples: Sequence[NewExample], *, change: str = "add") -> list[Example]:
+        """Add examples as one new dataset version."""
+
+    def update_example(self, example_id: str, *, inputs: Any = ..., outputs: Any = ...,
+                       metadata: dict[str, Any] | None = None, splits: list[str] | None = None) -> Example:
+        """Edit an example (``...`` = keep); makes a new dataset version. Raises ``NotFound``."""
+
+    def retire_examples(self, example_ids: Sequence[str]) -> int:
+        """Take examples out of the dataset from a new version on; returns that version."""
+
+    def get_example(self, example_id: str, version: int | None = None) -> Example | None: ...
+
+    def list_examples(self, dataset_id: str, *, version: int | None = None,
+                      split: str | None = None) -> list[Example]:
+        """The examples as of ``version`` (default: the latest), in the order they were added."""
+
+    def list_versions(self, dataset_id: str) -> list[DatasetVersion]: ...
+
+
+class ExperimentStore(Protocol):
+    """Experiments and their per-example results (``meta.experiments``)."""
+
+    def create_experiment(self, experiment: Experiment) -> Experiment:
+        """Raises ``Conflict`` when the name is taken."""
+
+    def get_experiment(self, name_or_id: str) -> Experiment | None: ...
+
+    def list_experiments(self, dataset_id: str | None = None) -> list[Experiment]:
+        """Newest first."""
+
+    def add_results(self, results: Sequence[ExperimentResult]) -> None:
+        """Store results; the same (experiment, example, repetition) again replaces the earlier one."""
+
+    def list_results(self, experiment_id: str) -> list[ExperimentResult]: ...
+
+    def finish_experiment(self, experiment_id: str, summary: dict[str, Any]) -> Experiment: ...
+
+    def delete_experiment(self, name_or_id: str) -> bool: ...
+
+
+class FeedbackStore(Protocol):
+    """Scores on runs. Implementations: ``SqliteFeedbackStore``."""
+
+    def add_feedback(self, items: Sequence[Feedback]) -> None:
+        """Store items; an id already stored is replaced (a reviewer correcting a score)."""
+
+    def list_feedback(self, *, run_ids: Sequence[str] | None = None, key: str | None = None,
+                      source: str | None = None, limit: int = 1000) -> list[Feedback]:
+        """Newest first."""
+
+    def delete_feedback(self, feedback_id: str) -> bool: ...
 
     def close(self) -> None: ...

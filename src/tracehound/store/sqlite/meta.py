@@ -1,4 +1,4 @@
-"""``SqliteMetaStore``: projects (and later datasets, experiments, keys) in the same SQLite file."""
+"""``SqliteMetaStore``: projects, datasets and experiments (keys later) in the same SQLite file."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import msgspec
 
 from tracehound.errors import StoreError
 from tracehound.store.base import Project
+from tracehound.store.sqlite._locked import LockedConnection
 from tracehound.store.sqlite.connection import connect
+from tracehound.store.sqlite.datasets import SqliteDatasetStore
+from tracehound.store.sqlite.experiments import SqliteExperimentStore
 from tracehound.timefmt import now_us
 
 
@@ -23,6 +26,9 @@ class SqliteMetaStore:
         self._conn = connect(self.path, synchronous=synchronous)
         self._lock = threading.Lock()
         self._known: set[str] = set()
+        shared = LockedConnection(self._conn, self._lock)
+        self.datasets = SqliteDatasetStore(shared)
+        self.experiments = SqliteExperimentStore(shared)
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         missing = [name for name in set(names) if name not in self._known]

@@ -67,6 +67,86 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (protocol, service, scope)
     );
     """,
+    # 4: evaluation. Examples are revisions: editing or retiring one closes its row at the new dataset
+    # version (retired_version) and, for an edit, opens a new row; so the examples "as of version v"
+    # are the rows with created_version <= v < coalesce(retired_version, inf), and an experiment that
+    # recorded its version can always be compared on exactly the examples it ran. Feedback sits with
+    # the spans (run_id joins spans.id) so the filter language can select runs by their scores.
+    """
+    CREATE TABLE datasets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT,
+        metadata TEXT,
+        version INTEGER NOT NULL DEFAULT 0,
+        created_us INTEGER NOT NULL,
+        updated_us INTEGER NOT NULL
+    );
+    CREATE TABLE dataset_versions (
+        dataset_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        change TEXT NOT NULL,
+        PRIMARY KEY (dataset_id, version)
+    );
+    CREATE TABLE examples (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        dataset_id TEXT NOT NULL,
+        inputs TEXT,
+        outputs TEXT,
+        metadata TEXT,
+        splits TEXT,
+        source_run_id TEXT,
+        created_version INTEGER NOT NULL,
+        retired_version INTEGER,
+        created_us INTEGER NOT NULL
+    );
+    CREATE INDEX examples_dataset ON examples (dataset_id, created_version);
+    CREATE UNIQUE INDEX examples_current ON examples (id) WHERE retired_version IS NULL;
+    CREATE INDEX examples_id ON examples (id, created_version);
+    CREATE TABLE experiments (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        project TEXT NOT NULL,
+        dataset_id TEXT,
+        dataset_version INTEGER,
+        split TEXT,
+        metadata TEXT,
+        summary TEXT,
+        created_us INTEGER NOT NULL,
+        ended_us INTEGER
+    );
+    CREATE INDEX experiments_dataset ON experiments (dataset_id, created_us);
+    CREATE TABLE experiment_results (
+        experiment_id TEXT NOT NULL,
+        example_id TEXT NOT NULL,
+        repetition INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        trace_id TEXT,
+        outputs TEXT,
+        error TEXT,
+        latency_us INTEGER,
+        scores TEXT,
+        errors TEXT,
+        passed INTEGER NOT NULL,
+        PRIMARY KEY (experiment_id, example_id, repetition)
+    );
+    CREATE TABLE feedback (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        trace_id TEXT,
+        key TEXT NOT NULL,
+        score REAL,
+        value TEXT,
+        comment TEXT,
+        source TEXT NOT NULL,
+        source_info TEXT,
+        created_us INTEGER NOT NULL
+    );
+    CREATE INDEX feedback_run ON feedback (run_id, key);
+    CREATE INDEX feedback_key ON feedback (key, score);
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
