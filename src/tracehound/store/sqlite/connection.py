@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from pathlib import Path
 
@@ -34,6 +35,11 @@ def connect(path: str | Path, *, synchronous: str = "FULL", readonly: bool = Fal
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-65536")
         conn.execute("PRAGMA mmap_size=268435456")
+        try:
+            conn.execute("SELECT ln(1), ceil(1)")
+        except sqlite3.OperationalError:  # SQLite built without math functions: the rollup triggers need them
+            conn.create_function("ln", 1, math.log, deterministic=True)
+            conn.create_function("ceil", 1, math.ceil, deterministic=True)
         if not readonly:
             migrate(conn)
         return conn

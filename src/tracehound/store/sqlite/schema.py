@@ -147,6 +147,93 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX feedback_run ON feedback (run_id, key);
     CREATE INDEX feedback_key ON feedback (key, score);
     """,
+    # 5: rollups (tracehound.store.sqlite.rollups). Triggers turn every change of a finished span into
+    # signed rows of rollup_delta (-1 for the old version, +1 for the new), so re-sent spans and
+    # start→end merges count exactly once; each write transaction folds the deltas into per-minute,
+    # per-hour and per-day buckets and empties rollup_delta before it commits. A bucket's latency
+    # sketch is one msgpack blob {bin: count} (tracehound.store.sketch, 1% relative error): a row per
+    # bin cost ~3x more to fold. Cost is summed in integer nano-dollars so sums stay exact.
+    """
+    CREATE TABLE rollup_delta (
+        start_us INTEGER NOT NULL, project TEXT NOT NULL, run_type TEXT NOT NULL, name TEXT NOT NULL,
+        model TEXT NOT NULL, status TEXT NOT NULL, root INTEGER NOT NULL, bin INTEGER NOT NULL, n INTEGER NOT NULL,
+        prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL,
+        cost_nusd INTEGER NOT NULL, latency_us INTEGER NOT NULL
+    );
+    CREATE TABLE rollups (
+        width_us INTEGER NOT NULL, project TEXT NOT NULL, run_type TEXT NOT NULL, bucket_us INTEGER NOT NULL,
+        name TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, root INTEGER NOT NULL,
+        calls INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL, cost_nusd INTEGER NOT NULL, latency_us INTEGER NOT NULL, bins BLOB NOT NULL,
+        PRIMARY KEY (width_us, project, run_type, bucket_us, name, model, status, root)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER spans_rollup_on_insert AFTER INSERT ON spans WHEN new.end_us IS NOT NULL
+    BEGIN
+        INSERT INTO rollup_delta VALUES (
+            new.start_us, new.project, new.run_type, new.name, coalesce(new.model, ''), new.status,
+            new.parent_id IS NULL, CAST(ceil(ln(max(new.end_us - new.start_us, 1)) / 0.020000666706669435) AS INTEGER),
+            1, coalesce(new.prompt_tokens, 0), coalesce(new.completion_tokens, 0), coalesce(new.total_tokens, 0),
+            CAST(round(coalesce(new.cost, 0) * 1e9) AS INTEGER), new.end_us - new.start_us);
+    END;
+    CREATE TRIGGER spans_rollup_on_update AFTER UPDATE ON spans
+    WHEN (old.end_us IS NOT NULL OR new.end_us IS NOT NULL)
+     AND (old.start_us IS NOT new.start_us OR old.end_us IS NOT new.end_us OR old.project IS NOT new.project
+          OR old.run_type IS NOT new.run_type OR old.name IS NOT new.name OR old.model IS NOT new.model
+          OR old.status IS NOT new.status OR (old.parent_id IS NULL) IS NOT (new.parent_id IS NULL)
+          OR old.prompt_tokens IS NOT new.prompt_tokens OR old.completion_tokens IS NOT new.completion_tokens
+          OR old.total_tokens IS NOT new.total_tokens OR old.cost IS NOT new.cost)
+    BEGIN
+        INSERT INTO rollup_delta SELECT
+            old.start_us, old.project, old.run_type, old.name, coalesce(old.model, ''), old.status,
+            old.parent_id IS NULL, CAST(ceil(ln(max(old.end_us - old.start_us, 1)) / 0.020000666706669435) AS INTEGER),
+            -1, -coalesce(old.prompt_tokens, 0), -coalesce(old.completion_tokens, 0), -coalesce(old.total_tokens, 0),
+            -CAST(round(coalesce(old.cost, 0) * 1e9) AS INTEGER), -(old.end_us - old.start_us)
+        WHERE old.end_us IS NOT NULL;
+        INSERT INTO rollup_delta SELECT
+            new.start_us, new.project, new.run_type, new.name, coalesce(new.model, ''), new.status,
+            new.parent_id IS NULL, CAST(ceil(ln(max(new.end_us - new.start_us, 1)) / 0.020000666706669435) AS INTEGER),
+            1, coalesce(new.prompt_tokens, 0), coalesce(new.completion_tokens, 0), coalesce(new.total_tokens, 0),
+            CAST(round(coalesce(new.cost, 0) * 1e9) AS INTEGER), new.end_us - new.start_us
+        WHERE new.end_us IS NOT NULL;
+    END;
+    CREATE TRIGGER spans_rollup_on_delete AFTER DELETE ON spans WHEN old.end_us IS NOT NULL
+    BEGIN
+        INSERT INTO rollup_delta VALUES (
+            old.start_us, old.project, old.run_type, old.name, coalesce(old.model, ''), old.status,
+            old.parent_id IS NULL, CAST(ceil(ln(max(old.end_us - old.start_us, 1)) / 0.020000666706669435) AS INTEGER),
+            -1, -coalesce(old.prompt_tokens, 0), -coalesce(old.completion_tokens, 0), -coalesce(old.total_tokens, 0),
+            -CAST(round(coalesce(old.cost, 0) * 1e9) AS INTEGER), -(old.end_us - old.start_us));
+    END;
+    CREATE TABLE alert_rules (
+        id TEXT PRIMARY KEY, definition TEXT NOT NULL, created_us INTEGER NOT NULL, updated_us INTEGER NOT NULL
+    );
+    CREATE TABLE alert_state (
+        rule_id TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL, since_us INTEGER NOT NULL,
+        last_notified_us INTEGER, value REAL, traces TEXT, PRIMARY KEY (rule_id, key)
+    );
+    CREATE TABLE alert_events (
+        seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, rule_id TEXT NOT NULL, key TEXT NOT NULL,
+        from_state TEXT NOT NULL, to_state TEXT NOT NULL, value REAL, message TEXT, traces TEXT,
+        notified TEXT
+    );
+    CREATE INDEX alert_events_rule ON alert_events (rule_id, at_us);
+    CREATE TABLE alert_silences (
+        id TEXT PRIMARY KEY, rule_id TEXT, key TEXT, until_us INTEGER NOT NULL, comment TEXT,
+        created_us INTEGER NOT NULL
+    );
+    CREATE TABLE detector_results (
+        seq INTEGER PRIMARY KEY, detector TEXT NOT NULL, at_us INTEGER NOT NULL, params TEXT, result TEXT NOT NULL
+    );
+    """,
+    # sampling: per-minute counts of spans tail sampling dropped (store/sqlite/dropped.py), keyed like
+    # the rollups, so metrics can add them back into throughput and error rates.
+    """
+    CREATE TABLE sampling_dropped (
+        project TEXT NOT NULL, minute_us INTEGER NOT NULL, run_type TEXT NOT NULL, name TEXT NOT NULL,
+        model TEXT NOT NULL, status TEXT NOT NULL, spans INTEGER NOT NULL, traces INTEGER NOT NULL,
+        PRIMARY KEY (project, minute_us, run_type, name, model, status)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

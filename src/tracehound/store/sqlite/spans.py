@@ -16,6 +16,7 @@ from tracehound.errors import StoreError
 from tracehound.model import Span
 from tracehound.store.base import SpanCriteria, TreeNode, Turn
 from tracehound.store.payload import DEFAULT_CAP_BYTES, decode_payload, encode_payload
+from tracehound.store.sqlite import rollups
 from tracehound.store.sqlite.connection import connect
 from tracehound.timefmt import now_us
 
@@ -97,6 +98,7 @@ class SqliteSpanStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany(_UPSERT, rows)
+                rollups.fold(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -176,6 +178,33 @@ class SqliteSpanStore:
 
     def count(self) -> int:
         return self._query("SELECT count(*) FROM spans", ())[0][0]
+
+    # Rollups (``tracehound.store.sqlite.rollups``; read by ``tracehound.analytics``) -------------------
+
+    def rebuild_rollups(self) -> int:
+        """Recompute every rollup bucket from the raw spans in one transaction; returns spans counted."""
+        with self._translate_errors(), self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                count = rollups.rebuild(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        return count
+
+    def fold_rollups(self) -> None:
+        """Fold deltas left by a write outside ``upsert_rows`` (a delete, say) into the buckets."""
+        with self._translate_errors(), self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                rollups.fold(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         with self._write_lock:
