@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
@@ -16,11 +16,13 @@ from tracehound.server.routes import datasets as datasets_routes
 from tracehound.server.routes import experiments as experiments_routes
 from tracehound.server.routes import feedback as feedback_routes
 from tracehound.server.routes import otlp, projects, sessions, spans, traces
+from tracehound.server.routes import pages as pages_routes
 from tracehound.server.services import Services
 from tracehound.settings import Settings
 
 ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.router)
 ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
+ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
@@ -47,7 +49,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     return app
 
 
-def _tracehound_error(request: Request, exc: TracehoundError) -> FastJSON:
+def _tracehound_error(request: Request, exc: TracehoundError) -> Response:
+    if pages_routes.wants_html(request):
+        return pages_routes.error_page(exc.status, exc.code, str(exc))
     headers = {}
     retry_after = getattr(exc, "retry_after_s", None)
     if retry_after is not None:
@@ -62,7 +66,9 @@ def _validation_error(request: Request, exc: RequestValidationError) -> FastJSON
                                "field": where or None}}, status_code=422)
 
 
-def _http_error(request: Request, exc: HTTPException) -> FastJSON:
+def _http_error(request: Request, exc: HTTPException) -> Response:
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    if pages_routes.wants_html(request):
+        return pages_routes.error_page(exc.status_code, code, str(exc.detail))
     return FastJSON({"error": {"code": code, "message": str(exc.detail), "field": None}},
                     status_code=exc.status_code, headers=exc.headers)

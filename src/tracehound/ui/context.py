@@ -1,0 +1,92 @@
+"""One context function per page: reads the stores, returns the plain dict a template renders.
+
+The same dict is the page's JSON twin (``/trace/<id>.json``), so a test or a script can read exactly
+what the page shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracehound.errors import NotFound
+from tracehound.store.base import MetaStore, SpanCriteria, SpanStore
+from tracehound.ui.messages import answer, user_message
+from tracehound.ui.trace_view import span_detail, trace_view
+
+RECENT_TRACES = 50
+
+
+def home_context(spans: SpanStore, meta: MetaStore, project: str | None = None) -> dict[str, Any]:
+    """Projects, and the most recent traces (of one project when given)."""
+    recent = spans.list_spans(SpanCriteria(project=project, is_root=True, limit=RECENT_TRACES))
+    return {
+        "project": project,
+        "projects": [{"name": p.name, "created_us": p.created_us, "description": p.description}
+                     for p in meta.list_projects()],
+        "traces": [{
+            "trace_id": root.trace_id, "name": root.name, "project": root.project, "run_type": root.run_type,
+            "status": root.status, "start_us": root.start_us,
+            "duration_us": None if root.end_us is None else root.end_us - root.start_us,
+            "total_tokens": root.total_tokens, "cost": root.cost, "session_id": root.session_id,
+        } for root in recent],
+    }
+
+
+def trace_context(spans: SpanStore, trace_id: str, span_id: str | None = None) -> dict[str, Any]:
+    """The trace page: waterfall, totals, and the selected span (``?span=``) in the detail panel.
+
+    Raises:
+        NotFound: no such trace, or the span is not in it.
+    """
+    nodes = spans.get_trace(trace_id.lower())
+    if not nodes:
+        raise NotFound(f"no trace with id {trace_id}")
+    return trace_view(nodes, span_id)
+
+
+def span_context(spans: SpanStore, trace_id: str, span_id: str) -> dict[str, Any]:
+    """The detail panel of one span, fetched when a waterfall row is clicked.
+
+    Raises:
+        NotFound: no such span in that trace.
+    """
+    span = spans.get_span(span_id.lower())
+    if span is None or span.trace_id != trace_id.lower():
+        raise NotFound(f"no span {span_id} in trace {trace_id}")
+    return {"trace_id": span.trace_id, "selected": span_detail(span)}
+
+
+def session_context(spans: SpanStore, session_id: str, project: str | None = None) -> dict[str, Any]:
+    """The session page: each turn's user message, answer, latency, tokens, cost and errors.
+
+    Raises:
+        NotFound: no turns in that session.
+    """
+    turns = spans.session_turns(session_id, project)
+    if not turns:
+        raise NotFound(f"no session with id {session_id}")
+    rows = []
+    for number, turn in enumerate(turns, 1):
+        root = turn.root
+        rows.append({
+            "turn": number, "trace_id": root.trace_id, "root_id": root.id, "name": root.name,
+            "project": root.project, "status": root.status, "start_us": root.start_us,
+            "duration_us": None if root.end_us is None else root.end_us - root.start_us,
+            "user_message": user_message(root.inputs), "answer": answer(root.outputs),
+            "inputs": root.inputs, "outputs": root.outputs, "error": root.error,
+            "span_count": turn.span_count, "error_count": turn.error_count,
+            "total_tokens": turn.total_tokens, "cost": turn.cost,
+        })
+    first, last = turns[0].root, turns[-1].root
+    return {
+        "session_id": session_id,
+        "project": project or first.project,
+        "user_id": next((turn.root.user_id for turn in turns if turn.root.user_id), None),
+        "start_us": first.start_us,
+        "duration_us": None if last.end_us is None else last.end_us - first.start_us,
+        "turn_count": len(rows),
+        "total_tokens": sum(turn.total_tokens for turn in turns),
+        "cost": sum(turn.cost for turn in turns),
+        "error_count": sum(turn.error_count for turn in turns),
+        "turns": rows,
+    }

@@ -1,0 +1,92 @@
+"""The trace page's data: waterfall rows on one time axis, totals, and the selected span's detail.
+
+Pure functions over the store's depth-first ``TreeNode`` list; ``context.py`` fetches, these shape.
+Rows are small flat dicts (10,000 of them render in tens of milliseconds); a span's full payloads are
+only in ``span_detail``, built for the one span shown in the detail panel.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from tracehound.errors import NotFound
+from tracehound.model import Span
+from tracehound.store.base import TreeNode
+from tracehound.ui.charts import bar, time_axis
+from tracehound.ui.critical_path import critical_path, parallel_spans
+
+
+def trace_totals(spans: Sequence[Span]) -> dict[str, Any]:
+    """Span, error, token and cost totals; tokens count LLM spans only, so parents do not double them."""
+    llm_tokens = sum(span.total_tokens or 0 for span in spans if span.run_type == "llm")
+    return {
+        "span_count": len(spans),
+        "error_count": sum(span.status == "error" for span in spans),
+        "total_tokens": llm_tokens or sum(span.total_tokens or 0 for span in spans if span.is_root),
+        "cost": sum(span.cost or 0.0 for span in spans),
+        "run_types": dict(sorted(Counter(span.run_type for span in spans).items())),
+    }
+
+
+def waterfall_rows(nodes: Sequence[TreeNode], origin_us: int, span_us: int) -> list[dict[str, Any]]:
+    """One row per span, depth first: indent, bar geometry, run type, status, critical and parallel marks."""
+    spans = [node.span for node in nodes]
+    on_path = critical_path(spans)
+    parallel = parallel_spans(spans)
+    rows = []
+    for index, node in enumerate(nodes):
+        span = node.span
+        left, width = bar(span.start_us, span.end_us, origin_us=origin_us, span_us=span_us)
+        has_children = index + 1 < len(nodes) and nodes[index + 1].depth > node.depth
+        rows.append({
+            "id": span.id, "name": span.name, "run_type": span.run_type, "status": span.status,
+            "depth": node.depth, "has_children": has_children, "left": left, "width": width,
+            "duration_us": None if span.end_us is None else span.end_us - span.start_us,
+            "offset_us": span.start_us - origin_us,
+            "critical": span.id in on_path, "parallel": span.id in parallel,
+        })
+    return rows
+
+
+def span_detail(span: Span) -> dict[str, Any]:
+    """Everything the detail panel shows for one span (the API form plus µs times)."""
+    data = span.to_api()
+    data["start_us"] = span.start_us
+    data["duration_us"] = None if span.end_us is None else span.end_us - span.start_us
+    return data
+
+
+def trace_view(nodes: Sequence[TreeNode], selected_id: str | None = None) -> dict[str, Any]:
+    """The whole trace page context; the root (first node) is selected when no span is asked for.
+
+    Raises:
+        NotFound: ``selected_id`` is not a span of this trace.
+    """
+    spans = [node.span for node in nodes]
+    root = spans[0]
+    origin = min(span.start_us for span in spans)
+    end = max(span.end_us if span.end_us is not None else span.start_us for span in spans)
+    duration_us = max(end - origin, 1)
+    selected = root
+    if selected_id is not None:
+        wanted = selected_id.lower()
+        found = next((span for span in spans if span.id == wanted), None)
+        if found is None:
+            raise NotFound(f"no span {selected_id} in trace {root.trace_id}")
+        selected = found
+    rows = waterfall_rows(nodes, origin, duration_us)
+    return {
+        "trace_id": root.trace_id,
+        "root": {"id": root.id, "name": root.name, "run_type": root.run_type, "status": root.status,
+                 "project": root.project, "session_id": root.session_id, "user_id": root.user_id},
+        "start_us": origin,
+        "duration_us": duration_us,
+        **trace_totals(spans),
+        "critical_count": sum(row["critical"] for row in rows),
+        "axis": [{"pct": tick.pct, "label": tick.label} for tick in time_axis(duration_us)],
+        "rows": rows,
+        "selected_id": selected.id,
+        "selected": span_detail(selected),
+    }
