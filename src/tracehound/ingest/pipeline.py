@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracehound.errors import InvalidSpan, StoreError, TracehoundError
+from tracehound.ingest.filters import IngestFilters
 from tracehound.model import Span
 from tracehound.settings import Settings
 from tracehound.store.base import MetaStore
+from tracehound.store.sqlite.dropped import SqliteDroppedStore
 from tracehound.store.sqlite.spans import SqliteSpanStore
 from tracehound.timefmt import now_us
 
@@ -65,6 +67,11 @@ class IngestPipeline:
         self._pending_spans = 0
         self._pending_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.filters = IngestFilters.from_settings(settings)  # redaction and sampling; None when both are off
+        # Where sampled-out counts go; opened here when ingest samples, else on the first SDK report.
+        self.dropped_store: SqliteDroppedStore | None = None
+        if self.filters is not None and self.filters.sampling is not None:
+            self.dropped_store = SqliteDroppedStore(spans.path, synchronous=settings.sqlite_synchronous)
         self.committed_spans = 0
         self.commits = 0
 
@@ -81,6 +88,9 @@ class IngestPipeline:
             self._queue.put(_STOP)
             self._thread.join(timeout_s)
             self._thread = None
+        if self.dropped_store is not None:
+            self.dropped_store.close()
+            self.dropped_store = None
 
     @property
     def pending_spans(self) -> int:
@@ -99,6 +109,10 @@ class IngestPipeline:
         with self._pending_lock:
             if self._pending_spans + len(spans) > self.settings.max_pending_spans and self._pending_spans:
                 raise Backpressure(f"{self._pending_spans} spans are waiting to be stored; retry shortly")
+        if self.filters is not None:
+            spans, dropped = self.filters.apply(spans)
+            if dropped and self.dropped_store is not None:
+                self.dropped_store.add_dropped(dropped)
         self._check_against_store(spans)
         stamp = now_us()
         to_row = self.spans.to_row

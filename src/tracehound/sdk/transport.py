@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+import msgspec
+
 log = logging.getLogger("tracehound.sdk")
 
 GZIP_ABOVE_BYTES: Final = 32 * 1024
 MAX_RETRY_AFTER_S: Final = 60.0
 SPANS_PATH: Final = "/api/v1/spans"
+DROPPED_PATH: Final = "/api/v1/sampling/dropped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class HttpTransport:
         self._host = url.hostname
         self._port = url.port
         self._path = f"{url.path}{SPANS_PATH}"
+        self._dropped_path = f"{url.path}{DROPPED_PATH}"
         self._timeout_s = timeout_s
         self._headers = {"Content-Type": "application/json", "User-Agent": "tracehound-python"}
         if api_key:
@@ -71,7 +75,13 @@ class HttpTransport:
         self._conn: http.client.HTTPConnection | None = None
 
     def send(self, parts: list[bytes]) -> Outcome:
-        body = batch_body(parts)
+        return self._post(self._path, batch_body(parts))
+
+    def send_dropped(self, rows: list[dict[str, Any]]) -> Outcome:
+        """Report per-minute counts of spans tail sampling dropped (``POST /api/v1/sampling/dropped``)."""
+        return self._post(self._dropped_path, msgspec.json.encode({"dropped": rows}))
+
+    def _post(self, path: str, body: bytes) -> Outcome:
         headers = dict(self._headers)
         if len(body) > GZIP_ABOVE_BYTES:
             body = gzip.compress(body, compresslevel=5)
@@ -80,7 +90,7 @@ class HttpTransport:
             reused = self._conn is not None
             conn = self._conn or self._connect()
             try:
-                conn.request("POST", self._path, body, headers)
+                conn.request("POST", path, body, headers)
                 response = conn.getresponse()
                 data = response.read()
             except (OSError, http.client.HTTPException) as exc:
@@ -147,6 +157,7 @@ class LocalStoreTransport:
         self.data_dir = data_dir
         self._spans: Any = None
         self._meta: Any = None
+        self._dropped: Any = None
 
     def send(self, parts: list[bytes]) -> Outcome:
         from tracehound.errors import StoreError, TracehoundError
@@ -171,6 +182,20 @@ class LocalStoreTransport:
             return Outcome(False, retry=True, reason=f"local store {self.data_dir}: {exc}")
         return DELIVERED
 
+    def send_dropped(self, rows: list[dict[str, Any]]) -> Outcome:
+        """Add dropped-span counts to the local store's ``sampling_dropped`` table."""
+        from tracehound.errors import StoreError
+        from tracehound.store.sqlite.connection import db_path
+        from tracehound.store.sqlite.dropped import SqliteDroppedStore
+
+        try:
+            if self._dropped is None:
+                self._dropped = SqliteDroppedStore(db_path(self.data_dir), synchronous="NORMAL")
+            self._dropped.add_dropped(rows)
+        except StoreError as exc:
+            return Outcome(False, retry=True, reason=f"local store {self.data_dir}: {exc}")
+        return DELIVERED
+
     def _open(self) -> tuple[Any, Any]:
         if self._spans is None:
             from tracehound.store.sqlite.connection import db_path
@@ -184,11 +209,11 @@ class LocalStoreTransport:
         return self._spans, self._meta
 
     def close(self) -> None:
-        for store in (self._spans, self._meta):
+        for store in (self._spans, self._meta, self._dropped):
             if store is not None and hasattr(store, "close"):
                 store.close()
-        self._spans = self._meta = None
+        self._spans = self._meta = self._dropped = None
 
     def after_fork(self) -> None:
         # A SQLite connection must not be used across fork; drop (do not close) the parent's.
-        self._spans = self._meta = None
+        self._spans = self._meta = self._dropped = None
