@@ -15,13 +15,13 @@ from tracehound.server.responses import FastJSON
 from tracehound.server.routes import datasets as datasets_routes
 from tracehound.server.routes import experiments as experiments_routes
 from tracehound.server.routes import feedback as feedback_routes
-from tracehound.server.routes import otlp, projects, sessions, spans, traces
+from tracehound.server.routes import lookups, otlp, projects, runs, sessions, spans, traces
 from tracehound.server.routes import pages as pages_routes
 from tracehound.server.routes import sampling as sampling_routes
 from tracehound.server.services import Services
 from tracehound.settings import Settings
 
-ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.router)
+ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.router, runs.router, lookups.router)
 ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
 ROUTERS += (sampling_routes.router,)
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path

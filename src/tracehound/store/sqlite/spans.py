@@ -18,6 +18,7 @@ from tracehound.store.base import SpanCriteria, TreeNode, Turn
 from tracehound.store.payload import DEFAULT_CAP_BYTES, decode_payload, encode_payload
 from tracehound.store.sqlite import rollups
 from tracehound.store.sqlite.connection import connect
+from tracehound.store.sqlite.search import SearchIndex
 from tracehound.timefmt import now_us
 
 COLUMNS = (
@@ -206,7 +207,38 @@ class SqliteSpanStore:
                 raise
             conn.execute("COMMIT")
 
+    # Query support: ``tracehound.query.sqlite`` compiles filters to SQL for these -------------------
+
+    def read_sql(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Rows of a read-only statement on this thread's reader connection (errors as ``StoreError``)."""
+        return self._query(sql, params)
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """The writer connection inside one ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on error."""
+        with self._translate_errors(), self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The full-text index's catch-up indexer (one per store)."""
+        index = self.__dict__.get("_search_index")
+        if index is None:
+            with self._write_lock:
+                index = self.__dict__.setdefault("_search_index", SearchIndex(self))
+        return index
+
     def close(self) -> None:
+        index = self.__dict__.get("_search_index")
+        if index is not None:
+            index.stop()
         with self._write_lock:
             self._writer.close()
         for reader in self._readers:

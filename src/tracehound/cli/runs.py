@@ -1,0 +1,138 @@
+"""``tracehound runs list|get`` and ``tracehound search``: the run listing from a terminal.
+
+Commands read the embedded store in ``--data-dir`` directly (as ``tracehound trace`` does), print a
+table by default and the API's JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+import msgspec
+
+from tracehound.cli.root import data_dir_option, load_settings, main
+from tracehound.errors import TracehoundError
+
+_COLUMNS = ("start_time", "id", "run_type", "name", "status", "latency_s", "user_id", "session_id")
+
+
+@contextmanager
+def open_store(data_dir: str | None) -> Iterator[Any]:
+    """The span store of ``--data-dir``, closed afterwards; tracehound errors become CLI errors."""
+    from tracehound.store.sqlite import SqliteSpanStore
+    from tracehound.store.sqlite.connection import db_path
+
+    settings = load_settings(data_dir=data_dir)
+    store = SqliteSpanStore(db_path(settings.data_dir))
+    try:
+        yield store
+    except TracehoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+
+
+def echo_json(data: Any) -> None:
+    click.echo(msgspec.json.format(msgspec.json.encode(data), indent=2).decode())
+
+
+def table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[str]:
+    """Fixed-width text columns, each as wide as its widest cell (capped at 40 characters)."""
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    widths = [min(40, max([len(column)] + [len(line[i]) for line in cells])) for i, column in enumerate(columns)]
+    lines = ["  ".join(column.upper().ljust(width) for column, width in zip(columns, widths, strict=True))]
+    lines.extend("  ".join(cell[:width].ljust(width) for cell, width in zip(line, widths, strict=True))
+                 for line in cells)
+    return [line.rstrip() for line in lines]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+@main.group()
+def runs() -> None:
+    """List and read runs (spans) with the filter language."""
+
+
+@runs.command("list")
+@click.option("--filter", "filter_", default=None, help='Filter, e.g. and(eq(run_type, "tool"), gt(latency, 5)).')
+@click.option("--trace-filter", default=None, help="Condition on each run's trace root.")
+@click.option("--tree-filter", default=None, help="Condition some span of each run's trace must meet.")
+@click.option("--project", multiple=True, help="Project name (repeatable).")
+@click.option("--run-type", multiple=True, help="Run type (repeatable).")
+@click.option("--root/--all", "roots_only", default=False, help="Only root runs (one per trace).")
+@click.option("--since", default=None, help='Earliest start time: ISO-8601 or relative ("-24h").')
+@click.option("--limit", type=int, default=20, show_default=True, help="Runs per page.")
+@click.option("--cursor", default=None, help="Cursor from a previous --json page.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON (with the next cursor).")
+@data_dir_option
+def list_(filter_: str | None, trace_filter: str | None, tree_filter: str | None, project: tuple[str, ...],
+          run_type: tuple[str, ...], roots_only: bool, since: str | None, limit: int, cursor: str | None,
+          as_json: bool, data_dir: str | None) -> None:
+    """List runs newest first, narrowed by a filter."""
+    from tracehound.query.runs import RunQuery, list_runs
+
+    query = RunQuery(project=list(project) or None, run_type=list(run_type) or None, filter=filter_,
+                     trace_filter=trace_filter, tree_filter=tree_filter, is_root=True if roots_only else None,
+                     start_time=since, limit=limit, cursor=cursor)
+    with open_store(data_dir) as store:
+        page = list_runs(store, query)
+    if as_json:
+        echo_json(page.to_api())
+        return
+    for line in table(page.runs, _COLUMNS):
+        click.echo(line)
+    if page.cursor:
+        click.echo(f"more: --cursor {page.cursor}")
+
+
+@runs.command("get")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+@data_dir_option
+def get(run_id: str, as_json: bool, data_dir: str | None) -> None:
+    """Print one run with its inputs, outputs and error."""
+    with open_store(data_dir) as store:
+        span = store.get_span(run_id.lower())
+    if span is None:
+        raise click.ClickException(f"no run with id {run_id}")
+    data = span.to_api()
+    if as_json:
+        echo_json(data)
+        return
+    for key in ("id", "trace_id", "parent_id", "project", "name", "run_type", "status", "start_time", "end_time",
+                "latency_s", "session_id", "user_id", "model", "total_tokens", "cost", "tags", "metadata"):
+        if data.get(key) not in (None, [], {}):
+            click.echo(f"{key + ':':<14} {data[key]}")
+    for key in ("error", "inputs", "outputs"):
+        if data.get(key) is not None:
+            click.echo(f"{key}:")
+            click.echo(msgspec.json.format(msgspec.json.encode(data[key]), indent=2).decode())
+
+
+@main.command()
+@click.argument("text")
+@click.option("--project", default=None, help="Only this project.")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@data_dir_option
+def search(text: str, project: str | None, limit: int, as_json: bool, data_dir: str | None) -> None:
+    """Runs whose inputs, outputs, error or metadata contain every word of TEXT, newest first."""
+    from tracehound.query.runs import RunQuery, list_runs
+
+    query = RunQuery(project=project, filter=f"search({msgspec.json.encode(text).decode()})", limit=limit)
+    with open_store(data_dir) as store:
+        page = list_runs(store, query)
+    if as_json:
+        echo_json(page.to_api())
+        return
+    for line in table(page.runs, _COLUMNS):
+        click.echo(line)
