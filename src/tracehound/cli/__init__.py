@@ -18,6 +18,7 @@ else:
     from tracehound.cli import runs as _runs  # noqa: F401
     from tracehound.cli import serve as _serve  # noqa: F401
     from tracehound.cli import traces as _traces  # noqa: F401
+    from tracehound.cli import metrics as _metrics  # noqa: F401
     from tracehound.cli.root import main
 
 __all__ = ["main"]
