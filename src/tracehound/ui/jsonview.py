@@ -3,8 +3,9 @@
     json_html({"messages": [...]})  ->  Markup('<div class="json">…</div>')
 
 Objects and arrays become ``<details>`` elements: open while small, closed once they hold more than
-``fold_items`` entries or their JSON passes ``fold_chars``. A string longer than ``fold_chars`` shows
-its start and opens to the rest. Everything is escaped; the output is safe to place in a template.
+``fold_items`` entries or (below the top level) their JSON passes ``FOLD_CONTAINER_CHARS``. A string
+longer than ``fold_chars`` shows its start and its length, and opens to the rest; so one long prompt
+folds itself without hiding the messages around it. Everything is escaped; the output is safe to place in a template.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from markupsafe import Markup, escape
 
 FOLD_CHARS: Final = 600
 FOLD_ITEMS: Final = 25
+FOLD_CONTAINER_CHARS: Final = 8000
 MAX_DEPTH: Final = 40  # deeper values are shown as JSON text (they are rare and would nest forever)
 
 _encode = msgspec.json.Encoder(order="deterministic").encode
@@ -41,7 +43,7 @@ def _value(value: Any, out: list[str], fold_chars: int, fold_items: int, depth: 
         is_dict = isinstance(value, dict)
         count = len(value)
         opener, closer = ("{", "}") if is_dict else ("[", "]")
-        folded = count > fold_items or (depth > 0 and _size(value) > fold_chars)
+        folded = count > fold_items or (depth > 0 and _size(value) > FOLD_CONTAINER_CHARS)
         noun = ("key" if is_dict else "item") + ("" if count == 1 else "s")
         out.append(f'<details class="j-c"{"" if folded else " open"}><summary>{opener}'
                    f'<span class="j-n">{count} {noun}</span></summary><div class="j-b">')
