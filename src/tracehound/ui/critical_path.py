@@ -19,15 +19,23 @@ from collections.abc import Sequence
 from tracehound.model import Span
 
 
-def _children(spans: Sequence[Span]) -> tuple[list[Span], dict[str, list[Span]]]:
+_Node = tuple[str, int, int]  # id, start µs, end µs (a running span ends with the trace)
+
+
+def _forest(spans: Sequence[Span]) -> tuple[list[_Node], dict[str, list[_Node]]]:
+    """Roots and children lists as plain tuples (attribute and property access dominate otherwise)."""
+    ends = [span.end_time for span in spans]
+    trace_end = max(end if end is not None else span.start_time for end, span in zip(ends, spans, strict=True))
     ids = {span.id for span in spans}
-    roots: list[Span] = []
-    children: dict[str, list[Span]] = defaultdict(list)
-    for span in spans:
-        if span.parent_id is not None and span.parent_id in ids:
-            children[span.parent_id].append(span)
+    roots: list[_Node] = []
+    children: dict[str, list[_Node]] = defaultdict(list)
+    for span, end in zip(spans, ends, strict=True):
+        node = (span.id, span.start_time, end if end is not None else trace_end)
+        parent = span.parent_id
+        if parent is not None and parent in ids:
+            children[parent].append(node)  # type: ignore[arg-type]
         else:
-            roots.append(span)
+            roots.append(node)  # type: ignore[arg-type]
     return roots, children
 
 
@@ -39,47 +47,48 @@ def critical_path(spans: Sequence[Span]) -> set[str]:
     """
     if not spans:
         return set()
-    trace_end = max(span.end_us if span.end_us is not None else span.start_us for span in spans)
-
-    def end_of(span: Span) -> int:
-        return span.end_us if span.end_us is not None else trace_end
-
-    roots, children = _children(spans)
+    roots, children = _forest(spans)
     on_path: set[str] = set()
     # Each entry: a span on the path and the time its part of the path ends (clipped to its parent).
-    stack = [(root, end_of(root)) for root in roots]
+    stack = [(root, root[2]) for root in roots]
     while stack:
-        span, span_end = stack.pop()
-        on_path.add(span.id)
+        (span_id, span_start, _), span_end = stack.pop()
+        on_path.add(span_id)
+        kids = children.get(span_id)
+        if not kids:
+            continue
         cursor = span_end
-        for child, child_end in sorted(((c, min(end_of(c), span_end)) for c in children.get(span.id, ())),
-                                       key=lambda pair: pair[1], reverse=True):
+        for child, child_end in sorted(((c, min(c[2], span_end)) for c in kids), key=_second, reverse=True):
             if child_end > cursor:
                 continue  # overlaps the step already chosen, which finished later
-            if child_end <= span.start_us:
+            if child_end <= span_start:
                 break
             stack.append((child, child_end))
-            cursor = child.start_us
-            if cursor <= span.start_us:
+            cursor = child[1]
+            if cursor <= span_start:
                 break
     return on_path
 
 
+def _second(pair: tuple[_Node, int]) -> int:
+    return pair[1]
+
+
 def parallel_spans(spans: Sequence[Span]) -> set[str]:
     """The ids of spans whose run overlaps a sibling's (same parent), e.g. tools called concurrently."""
-    roots, children = _children(spans)
-    groups = [*children.values(), roots]
+    if not spans:
+        return set()
+    roots, children = _forest(spans)
     overlapping: set[str] = set()
-    for group in groups:
+    for group in (*children.values(), roots):
         if len(group) < 2:
             continue
-        ordered = sorted(group, key=lambda s: s.start_us)
-        latest_end, latest = ordered[0].end_us, ordered[0]
-        for span in ordered[1:]:
-            if latest_end is None or span.start_us < latest_end:
-                overlapping.add(span.id)
-                overlapping.add(latest.id)
-            end = span.end_us
-            if latest_end is not None and (end is None or end > latest_end):
-                latest_end, latest = end, span
+        ordered = sorted(group, key=lambda node: node[1])
+        latest = ordered[0]
+        for node in ordered[1:]:
+            if node[1] < latest[2]:
+                overlapping.add(node[0])
+                overlapping.add(latest[0])
+            if node[2] > latest[2]:
+                latest = node
     return overlapping

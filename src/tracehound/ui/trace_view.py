@@ -36,15 +36,17 @@ def waterfall_rows(nodes: Sequence[TreeNode], origin_us: int, span_us: int) -> l
     on_path = critical_path(spans)
     parallel = parallel_spans(spans)
     rows = []
+    count = len(nodes)
     for index, node in enumerate(nodes):
         span = node.span
-        left, width = bar(span.start_us, span.end_us, origin_us=origin_us, span_us=span_us)
-        has_children = index + 1 < len(nodes) and nodes[index + 1].depth > node.depth
+        start, end = span.start_time, span.end_time
+        left, width = bar(start, end, origin_us=origin_us, span_us=span_us)  # type: ignore[arg-type]
         rows.append({
             "id": span.id, "name": span.name, "run_type": span.run_type, "status": span.status,
-            "depth": node.depth, "has_children": has_children, "left": left, "width": width,
-            "duration_us": None if span.end_us is None else span.end_us - span.start_us,
-            "offset_us": span.start_us - origin_us,
+            "depth": node.depth, "has_children": index + 1 < count and nodes[index + 1].depth > node.depth,
+            "left": left, "width": width,
+            "duration_us": None if end is None else end - start,  # type: ignore[operator]
+            "offset_us": start - origin_us,  # type: ignore[operator]
             "critical": span.id in on_path, "parallel": span.id in parallel,
         })
     return rows
