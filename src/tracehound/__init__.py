@@ -21,10 +21,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from tracehound.errors import GuardTripped, LoopDetected, StepBudgetExceeded, TokenBudgetExceeded
     from tracehound.sdk.block import SpanBlock, span
     from tracehound.sdk.config import configure, flush, shutdown
     from tracehound.sdk.exporter import BatchExporter, LocalStoreExporter, SpanExporter
+    from tracehound.sdk.guards import Guards
+    from tracehound.sdk.integrations.llm import llm_call
+    from tracehound.sdk.integrations.openai import wrap_openai
     from tracehound.sdk.memory import InMemoryExporter
+    from tracehound.sdk.pricing import register_price
     from tracehound.sdk.redaction import Redactor
     from tracehound.sdk.run import Run, get_current_span
     from tracehound.sdk.sampling import Sampling, keep
@@ -33,43 +38,59 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "BatchExporter": "tracehound.sdk.exporter",
+    "GuardTripped": "tracehound.errors",
+    "Guards": "tracehound.sdk.guards",
     "InMemoryExporter": "tracehound.sdk.memory",
     "LocalStoreExporter": "tracehound.sdk.exporter",
+    "LoopDetected": "tracehound.errors",
     "Redactor": "tracehound.sdk.redaction",
     "Run": "tracehound.sdk.run",
     "Sampling": "tracehound.sdk.sampling",
     "Session": "tracehound.sdk.session",
     "SpanBlock": "tracehound.sdk.block",
     "SpanExporter": "tracehound.sdk.exporter",
+    "StepBudgetExceeded": "tracehound.errors",
+    "TokenBudgetExceeded": "tracehound.errors",
     "configure": "tracehound.sdk.config",
     "flush": "tracehound.sdk.config",
     "get_current_span": "tracehound.sdk.run",
     "keep": "tracehound.sdk.sampling",
+    "llm_call": "tracehound.sdk.integrations.llm",
+    "register_price": "tracehound.sdk.pricing",
     "session": "tracehound.sdk.session",
     "shutdown": "tracehound.sdk.config",
     "span": "tracehound.sdk.block",
     "traceable": "tracehound.sdk.traceable",
+    "wrap_openai": "tracehound.sdk.integrations.openai",
 }
 
 __all__ = [
     "BatchExporter",
+    "GuardTripped",
+    "Guards",
     "InMemoryExporter",
     "LocalStoreExporter",
+    "LoopDetected",
     "Redactor",
     "Run",
     "Sampling",
     "Session",
     "SpanBlock",
     "SpanExporter",
+    "StepBudgetExceeded",
+    "TokenBudgetExceeded",
     "__version__",
     "configure",
     "flush",
     "get_current_span",
     "keep",
+    "llm_call",
+    "register_price",
     "session",
     "shutdown",
     "span",
     "traceable",
+    "wrap_openai",
 ]
 
 

@@ -15,6 +15,10 @@
       Conflict               the thing exists already (a dataset name taken)
       PayloadTooLarge        .limit
       ApiError               .status, .code   a server's error answer, raised by the SDK client
+      GuardTripped           .guard, .limit, .value   a runtime guard stopped the agent (raised on purpose)
+        LoopDetected         the same tool called too often in one run
+        StepBudgetExceeded   too many steps in one run
+        TokenBudgetExceeded  too many tokens in one run
 
 Each error knows the HTTP status and the short code the server answers with, so one handler can turn
 any of them into ``{"error": {"code", "message", "field"}}``.
@@ -168,3 +172,37 @@ class ApiError(TracehoundError):
         self.status = status
         self.code = code
         self.field = field
+
+
+class GuardTripped(TracehoundError):
+    """A runtime guard (``tracehound.Guards``) stopped the agent; catch it to answer gracefully.
+
+    Raised into the agent's code on purpose, when the span that would pass the limit starts; that span
+    is recorded as failed with this error, and the trace is kept by tail sampling.
+    """
+
+    code = "guard_tripped"
+    guard = "guard"
+
+    def __init__(self, message: str, *, limit: int | float, value: int | float) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+
+
+class LoopDetected(GuardTripped):
+    """The same tool (with the same arguments, if so configured) was called too often in one run."""
+
+    guard = "loop"
+
+
+class StepBudgetExceeded(GuardTripped):
+    """The run took more steps (spans) than its budget."""
+
+    guard = "step_budget"
+
+
+class TokenBudgetExceeded(GuardTripped):
+    """The run used more tokens than its budget."""
+
+    guard = "token_budget"

@@ -12,6 +12,7 @@ from contextvars import Token
 from types import TracebackType
 from typing import Any
 
+from tracehound.errors import GuardTripped
 from tracehound.sdk import _guard
 from tracehound.sdk.config import STATE
 from tracehound.sdk.context import CURRENT_RUN
@@ -39,6 +40,8 @@ class SpanBlock:
             self._token = CURRENT_RUN.set(run)
             self._run = run
             return run
+        except GuardTripped:
+            raise
         except Exception:
             _guard.internal_error("starting a span block")
             return NON_RECORDING

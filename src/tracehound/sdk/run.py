@@ -151,6 +151,12 @@ class Run:
             fields["completion_tokens"] = int(completion)
         if total is not None:
             fields["total_tokens"] = int(total)
+        guards = STATE.guards
+        if guards is not None:
+            counted = fields.get("total_tokens")
+            if counted is None:
+                counted = fields.get("prompt_tokens", 0) + fields.get("completion_tokens", 0)
+            guards.on_tokens(self, fields.get("prompt_tokens"), counted)
 
     def set_cost(self, usd: float, details: Mapping[str, float] | None = None) -> None:
         """Record the cost in US dollars, with an optional breakdown such as ``{"prompt": 0.01}``."""
@@ -241,7 +247,11 @@ def start(spec: Spec, args: tuple[Any, ...] | None, kwargs: dict[str, Any] | Non
         rate = STATE.sample_rate
         if rate < 1.0 and STATE.random() >= rate:
             return NON_RECORDING
-    return Run(spec, parent, args, kwargs)
+    run = Run(spec, parent, args, kwargs)
+    guards = STATE.guards
+    if guards is not None and parent is not None:
+        guards.on_start(run)  # may record the run as failed and raise GuardTripped into the agent
+    return run
 
 
 def get_current_span() -> Run:

@@ -18,6 +18,7 @@ import inspect
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
+from tracehound.errors import GuardTripped
 from tracehound.model import RUN_TYPES
 from tracehound.sdk import _guard
 from tracehound.sdk.config import STATE
@@ -101,6 +102,8 @@ def traceable(
 def _begin(spec: Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run | None:
     try:
         return start(spec, args, kwargs)
+    except GuardTripped:
+        raise  # a runtime guard stops the agent on purpose
     except Exception:
         _guard.internal_error("starting a span")
         return None

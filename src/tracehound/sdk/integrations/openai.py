@@ -1,0 +1,248 @@
+"""``tracehound.wrap_openai(client)``: record every chat completion as an ``llm`` span.
+
+    client = tracehound.wrap_openai(openai.OpenAI())          # or openai.AsyncOpenAI()
+    client.chat.completions.create(model="gpt-4o-mini", messages=[...])
+    for chunk in client.chat.completions.create(..., stream=True, stream_options={"include_usage": True}): ...
+
+Sync, async and streaming calls are recorded with model, messages, reply, tokens (cached and
+reasoning in ``metadata.usage``) and cost. A stream's span ends when the stream is exhausted or
+closed; its usage comes from the final chunk, which OpenAI sends only with
+``stream_options={"include_usage": True}`` (the wrapper does not add it: it changes what the stream yields).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, TypeVar
+
+from tracehound.sdk import _guard
+from tracehound.sdk.config import STATE
+from tracehound.sdk.integrations.llm import LLMCall
+
+C = TypeVar("C")
+_WRAPPED = "__tracehound_wrapped__"
+_PARAMS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "tools", "tool_choice",
+           "response_format", "n", "seed", "stop", "reasoning_effort")
+
+
+def wrap_openai(client: C) -> C:
+    """Trace ``client.chat.completions.create`` of an ``openai.OpenAI`` or ``openai.AsyncOpenAI`` client.
+
+    Returns:
+        The same client (patched in place; wrapping twice is harmless).
+    """
+    completions = client.chat.completions  # type: ignore[attr-defined]
+    original = completions.create
+    if getattr(original, _WRAPPED, False):
+        return client
+    wrapper = _async_create(original) if inspect.iscoroutinefunction(original) else _sync_create(original)
+    setattr(wrapper, _WRAPPED, True)
+    completions.create = wrapper
+    return client
+
+
+def _begin(kwargs: dict[str, Any]) -> LLMCall:
+    params = {key: kwargs[key] for key in _PARAMS if key in kwargs}
+    return LLMCall(kwargs.get("model"), kwargs.get("messages"), name="openai.chat.completions", provider="openai",
+                   params=params)
+
+
+def _sync_create(original: Any) -> Any:
+    @functools.wraps(original)
+    def create(*args: Any, **kwargs: Any) -> Any:
+        if not STATE.enabled:
+            return original(*args, **kwargs)
+        call = _begin(kwargs)
+        try:
+            result = original(*args, **kwargs)
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        if kwargs.get("stream"):
+            return _Stream(result, call)
+        _record_completion(call, result)
+        call.end()
+        return result
+
+    return create
+
+
+def _async_create(original: Any) -> Any:
+    @functools.wraps(original)
+    async def create(*args: Any, **kwargs: Any) -> Any:
+        if not STATE.enabled:
+            return await original(*args, **kwargs)
+        call = _begin(kwargs)
+        try:
+            result = await original(*args, **kwargs)
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        if kwargs.get("stream"):
+            return _AsyncStream(result, call)
+        _record_completion(call, result)
+        call.end()
+        return result
+
+    return create
+
+
+def _usage(call: LLMCall, output: Any, model: str | None, usage: Any) -> None:
+    if usage is None:
+        call.record(output, model=model)
+        return
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    completion_details = getattr(usage, "completion_tokens_details", None)
+    call.record(
+        output, model=model,
+        prompt_tokens=getattr(usage, "prompt_tokens", None),
+        completion_tokens=getattr(usage, "completion_tokens", None),
+        total_tokens=getattr(usage, "total_tokens", None),
+        cached_tokens=(getattr(prompt_details, "cached_tokens", None) or 0) if prompt_details else 0,
+        reasoning_tokens=(getattr(completion_details, "reasoning_tokens", None) or 0) if completion_details else 0,
+    )
+
+
+def _record_completion(call: LLMCall, response: Any) -> None:
+    try:
+        choices = [{"message": choice.message.model_dump(exclude_none=True), "finish_reason": choice.finish_reason}
+                   for choice in getattr(response, "choices", None) or ()]
+        _usage(call, {"choices": choices}, getattr(response, "model", None), getattr(response, "usage", None))
+    except Exception:
+        _guard.internal_error("recording an openai completion")
+
+
+class _Accumulator:
+    """Joins streamed deltas back into messages, and keeps the last usage seen."""
+
+    def __init__(self, call: LLMCall) -> None:
+        self.call = call
+        self.contents: dict[int, list[str]] = {}
+        self.finish: dict[int, str | None] = {}
+        self.model: str | None = None
+        self.usage: Any = None
+        self.done = False
+
+    def add(self, chunk: Any) -> None:
+        try:
+            self.model = getattr(chunk, "model", None) or self.model
+            usage = getattr(chunk, "usage", None)
+            if usage is not None:
+                self.usage = usage
+            for choice in getattr(chunk, "choices", None) or ():
+                delta = getattr(choice, "delta", None)
+                text = getattr(delta, "content", None) if delta is not None else None
+                if text:
+                    self.contents.setdefault(choice.index, []).append(text)
+                if choice.finish_reason:
+                    self.finish[choice.index] = choice.finish_reason
+        except Exception:
+            _guard.internal_error("reading an openai stream chunk")
+
+    def finish_ok(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        indexes = sorted(set(self.contents) | set(self.finish))
+        choices = [{"message": {"role": "assistant", "content": "".join(self.contents.get(i, []))},
+                    "finish_reason": self.finish.get(i)} for i in indexes]
+        _usage(self.call, {"choices": choices}, self.model, self.usage)
+        self.call.end()
+
+    def finish_error(self, exc: BaseException) -> None:
+        if not self.done:
+            self.done = True
+            self.call.fail(exc)
+
+
+class _Stream:
+    """Wraps ``openai.Stream``: yields the same chunks, ends the span when the stream ends or closes."""
+
+    def __init__(self, stream: Any, call: LLMCall) -> None:
+        self._stream = stream
+        self._acc = _Accumulator(call)
+
+    def __iter__(self) -> Any:
+        try:
+            for chunk in self._stream:
+                self._acc.add(chunk)
+                yield chunk
+        except GeneratorExit:
+            self._acc.finish_ok()
+            raise
+        except BaseException as exc:
+            self._acc.finish_error(exc)
+            raise
+        self._acc.finish_ok()
+
+    def __next__(self) -> Any:
+        try:
+            chunk = next(self._stream)
+        except StopIteration:
+            self._acc.finish_ok()
+            raise
+        except BaseException as exc:
+            self._acc.finish_error(exc)
+            raise
+        self._acc.add(chunk)
+        return chunk
+
+    def __enter__(self) -> _Stream:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stream.close()
+        self._acc.finish_ok()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _AsyncStream:
+    """Wraps ``openai.AsyncStream`` the same way."""
+
+    def __init__(self, stream: Any, call: LLMCall) -> None:
+        self._stream = stream
+        self._acc = _Accumulator(call)
+
+    async def __aiter__(self) -> Any:
+        try:
+            async for chunk in self._stream:
+                self._acc.add(chunk)
+                yield chunk
+        except GeneratorExit:
+            self._acc.finish_ok()
+            raise
+        except BaseException as exc:
+            self._acc.finish_error(exc)
+            raise
+        self._acc.finish_ok()
+
+    async def __anext__(self) -> Any:
+        try:
+            chunk = await self._stream.__anext__()
+        except StopAsyncIteration:
+            self._acc.finish_ok()
+            raise
+        except BaseException as exc:
+            self._acc.finish_error(exc)
+            raise
+        self._acc.add(chunk)
+        return chunk
+
+    async def __aenter__(self) -> _AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._stream.close()
+        self._acc.finish_ok()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
