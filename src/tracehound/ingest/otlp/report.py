@@ -57,11 +57,25 @@ class SourceStats:
     first_seen_us: int = 0
     last_seen_us: int = 0
 
-    def field_source(self, name: str, source: str) -> None:
-        counter = self.fields.get(name)
-        if counter is None:
-            counter = self.fields[name] = {}
-        _bump(counter, source)
+    def absorb(self, profiles: dict[tuple[tuple[str, ...], ...], int]) -> None:
+        """Count per-span notes: each profile is a tuple of notes, seen ``n`` times.
+
+        A note is ``(counter, label)``, ``("fields", field, convention)``, ``("stored",)`` or
+        ``("rejected",)``. The translator gathers notes as one tuple per span, and spans of one source
+        mostly share a tuple, so counting them here costs one dict update per span.
+        """
+        for profile, n in profiles.items():
+            self.spans += n
+            for note in profile:
+                kind = note[0]
+                if kind == "fields":
+                    _bump(self.fields.setdefault(note[1], {}), note[2], n)
+                elif kind == "stored":
+                    self.stored += n
+                elif kind == "rejected":
+                    self.rejected += n
+                else:
+                    _bump(getattr(self, kind), note[1], n)
 
     def merge(self, other: SourceStats) -> None:
         self.scope_version = other.scope_version or self.scope_version

@@ -6,6 +6,11 @@
 
 Spans are checked one by one: a span with bad ids or values is rejected alone (counted for the
 OTLP ``partial_success``), never the whole request. Field precedence lives in ``conventions``.
+
+The hot path is per span: one pass over the attributes (owner, noise, scalar candidates all come
+from a cached ``KeyInfo``), the precedence tables pre-filtered for the conventions present (a cached
+``Plan``), and report notes gathered as one tuple per span, counted per request (spans of a source
+mostly share one).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, Final
 from tracehound.ingest.otlp import conventions as conv
 from tracehound.ingest.otlp.conventions import Event, SpanView
 from tracehound.ingest.otlp.decode import ValueReader, hex_id
-from tracehound.ingest.otlp.ids import parent_from_tracestate, span_uuid, trace_uuid, valid_span_id, valid_trace_id
+from tracehound.ingest.otlp.ids import parent_from_tracestate, span_uuid_raw, trace_uuid, valid_span_id, valid_trace_id
 from tracehound.ingest.otlp.report import SourceStats
 from tracehound.ingest.otlp.values import as_float, as_int, as_text
 from tracehound.model import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_TAG_CHARS, MAX_TAGS, Span
@@ -28,7 +33,8 @@ _KINDS: Final = ("unspecified", "internal", "server", "client", "producer", "con
 _STATUS_ERROR: Final = 2
 _TOKEN_FIELDS: Final = ("prompt_tokens", "completion_tokens", "total_tokens")
 _DETAIL_FIELDS: Final = ("cache_read", "cache_write", "reasoning")
-_HEURISTIC: Final = "heuristic"
+_INT_SCALARS: Final = frozenset({*_TOKEN_FIELDS, *_DETAIL_FIELDS})
+_ZERO_SPAN_ID: Final = b"\0" * 8
 
 
 class _Rejected(Exception):
@@ -52,6 +58,19 @@ class Translation:
                                                                                  else "")
 
 
+@dataclass(slots=True)
+class _Scope:
+    """What every span of one ``ScopeSpans`` shares."""
+
+    service: str
+    scope: str
+    scope_version: str
+    project: str
+    resource: dict[str, Any]
+    resource_meta: dict[str, Any]
+    notes: dict[tuple[Any, ...], int]
+
+
 class Translator:
     """Turns OTLP export requests into spans; one instance serves every request (it holds no state)."""
 
@@ -63,41 +82,42 @@ class Translator:
         """Translate one ``ExportTraceServiceRequest``; ``project`` (from a header) beats the resource."""
         result = Translation()
         reader = ValueReader(self.max_value_chars)
+        ids: dict[bytes, str] = {}  # (trace id + span id) → our UUID, so a parent in the batch is hashed once
         for resource_spans in request.resource_spans:
             resource = reader.attributes(resource_spans.resource.attributes)
             service = as_text(resource.get("service.name")) or "unknown_service"
             chosen, defaulted = self._project(project, resource, service)
             resource_meta = {key: value for key, value in resource.items() if key != "service.name"}
             for scope_spans in resource_spans.scope_spans:
-                scope = scope_spans.scope.name or "(no scope)"
-                key = (service, scope)
-                stats = result.sources.get(key)
+                scope = _Scope(service, scope_spans.scope.name or "(no scope)", scope_spans.scope.version, chosen,
+                               resource, resource_meta, {})
+                stats = result.sources.get((service, scope.scope))
                 if stats is None:
-                    stats = result.sources[key] = SourceStats(service, scope, scope_spans.scope.version)
+                    stats = result.sources[(service, scope.scope)] = SourceStats(service, scope.scope,
+                                                                                 scope.scope_version)
                 for span in scope_spans.spans:
-                    stats.spans += 1
                     reader.truncated = []
+                    notes: list[tuple[str, ...]] = [("projects", chosen)]
+                    if defaulted:
+                        notes.append(("defaulted", f"project: {chosen}"))
                     try:
-                        built = self._span(span, reader, resource, resource_meta, service, scope_spans.scope, chosen,
-                                           stats)
+                        built = self._span(span, reader, scope, notes, ids)
                     except _Rejected as exc:
                         self._reject(result, stats, span, str(exc))
                         continue
-                    for truncated in reader.truncated:
-                        stats.truncated_attributes[truncated] = stats.truncated_attributes.get(truncated, 0) + 1
-                    if built is None:
-                        continue
-                    stats.stored += 1
-                    stats.projects[chosen] = stats.projects.get(chosen, 0) + 1
-                    if defaulted:
-                        stats.defaulted[f"project: {chosen}"] = stats.defaulted.get(f"project: {chosen}", 0) + 1
-                    result.spans.append(built)
+                    notes.extend(("truncated_attributes", key) for key in reader.truncated)
+                    if built is not None:
+                        result.spans.append(built)
+                        notes.append(("stored",))
+                    profile = tuple(notes)
+                    scope.notes[profile] = scope.notes.get(profile, 0) + 1
+                stats.absorb(scope.notes)
         return result
 
     # One span ----------------------------------------------------------------------------------
 
-    def _span(self, span: Any, reader: ValueReader, resource: dict[str, Any], resource_meta: dict[str, Any],
-              service: str, scope: Any, project: str, stats: SourceStats) -> Span | None:
+    def _span(self, span: Any, reader: ValueReader, scope: _Scope, notes: list[tuple[str, ...]],
+              ids: dict[bytes, str]) -> Span | None:
         raw_trace, raw_span, raw_parent = span.trace_id, span.span_id, span.parent_span_id
         if not valid_trace_id(raw_trace):
             raise _Rejected(f"trace id is {len(raw_trace)} bytes (all zero or not 16)")
@@ -105,91 +125,106 @@ class Translator:
             raise _Rejected(f"span id is {len(raw_span)} bytes (all zero or not 8)")
         if raw_parent and len(raw_parent) != 8:
             raise _Rejected(f"parent span id is {len(raw_parent)} bytes, not 8")
-        trace = trace_uuid(raw_trace)
         span_hex = hex_id(raw_span)
-        parent_hex = hex_id(raw_parent) if raw_parent and raw_parent != b"\0" * 8 else None
-        parent = None
-        if parent_hex is not None:
-            parent = (parent_from_tracestate(span.trace_state, parent_hex) if span.trace_state else None) \
-                or span_uuid(trace, parent_hex)
+        own = ids.get(raw_trace + raw_span)
+        if own is None:
+            own = ids[raw_trace + raw_span] = span_uuid_raw(raw_trace, span_hex)
+        parent = parent_hex = None
+        if raw_parent and raw_parent != _ZERO_SPAN_ID:
+            parent_hex = hex_id(raw_parent)
+            if span.trace_state:
+                parent = parent_from_tracestate(span.trace_state, parent_hex)
+            if parent is None:
+                parent = ids.get(raw_trace + raw_parent)
+                if parent is None:
+                    parent = ids[raw_trace + raw_parent] = span_uuid_raw(raw_trace, parent_hex)
 
         attrs = reader.attributes(span.attributes)
         events = [Event(event.name, event.time_unix_nano // 1000, reader.attributes(event.attributes))
-                  for event in span.events]
-        view = SpanView(span.name, span.kind, attrs, events, resource, scope.name)
+                  for event in span.events] if span.events else []
 
+        # One pass over the keys: which conventions are present, what is unmapped, scalar candidates.
         present: set[str] = set()
         unmapped: dict[str, Any] = {}
-        owner_of = conv.owner_of
+        best: dict[str, tuple[int, Any, str]] = {}
+        key_info = conv.key_info
         for key, value in attrs.items():
-            owner = owner_of(key)
-            if owner is None:
+            info = key_info(key)
+            if info.owner is None:
                 unmapped[key] = value
-                stats.unmapped_attributes[key] = stats.unmapped_attributes.get(key, 0) + 1
-            elif owner.ignores(key):
-                stats.ignored_attributes[key] = stats.ignored_attributes.get(key, 0) + 1
-            else:
-                present.add(owner.name)
+                notes.append(("unmapped_attributes", key))
+                continue
+            if info.ignored:
+                notes.append(("ignored_attributes", key))
+                continue
+            present.add(info.owner)
+            for name, rank in info.scalars:
+                if name not in best or rank < best[name][0]:
+                    usable = as_int(value) if name in _INT_SCALARS else (value if name == "cost" else as_text(value))
+                    if usable is not None:
+                        best[name] = (rank, usable, info.owner)
         for event in events:
             owner = conv.event_owner(event.name)
             if owner is not None:
                 present.add(owner.name)
 
-        for convention, drop in conv.DROP:
-            if convention.name in present:
-                reason = drop(view)
-                if reason:
-                    stats.dropped[reason] = stats.dropped.get(reason, 0) + 1
-                    return None
-        for name in present:
-            stats.conventions[name] = stats.conventions.get(name, 0) + 1
+        view = SpanView(span.name, span.kind, attrs, events, scope.resource, scope.scope)
+        plan = conv.plan_for(frozenset(present))
+        for _, drop in plan.drop:
+            reason = drop(view)
+            if reason:
+                notes.append(("dropped", reason))
+                return None
+        notes.extend(("conventions", name) for name in sorted(present))
+        scalars: dict[str, Any] = {}
+        for name, (_, value, owner) in best.items():
+            scalars[name] = value
+            notes.append(("fields", name, owner))
 
-        scalars = _scalars(attrs, stats)
-        run_type = _first(conv.RUN_TYPE, view, present, stats, "run_type")
+        run_type = _first(plan.run_type, view, notes, "run_type")
         if run_type is None:
             run_type, label = _heuristic_run_type(attrs, scalars)
-            stats.defaulted[label] = stats.defaulted.get(label, 0) + 1
+            notes.append(("defaulted", label))
         view.run_type = run_type
-        stats.run_types[run_type] = stats.run_types.get(run_type, 0) + 1
-
-        name = _first(conv.NAME, view, present, stats, "name")
-        name = as_text(name) or span.name or "span"
-        inputs = _first(conv.INPUTS, view, present, stats, "inputs")
-        outputs = _first(conv.OUTPUTS, view, present, stats, "outputs")
+        notes.append(("run_types", run_type))
+        name = as_text(_first(plan.name, view, notes, "name")) or span.name or "span"
+        inputs = _first(plan.inputs, view, notes, "inputs")
+        outputs = _first(plan.outputs, view, notes, "outputs")
         if inputs is None:
-            stats.missing[f"inputs:{run_type}"] = stats.missing.get(f"inputs:{run_type}", 0) + 1
+            notes.append(("missing", f"inputs:{run_type}"))
         if outputs is None:
-            stats.missing[f"outputs:{run_type}"] = stats.missing.get(f"outputs:{run_type}", 0) + 1
-
-        model = as_text(scalars.get("model"))
+            notes.append(("missing", f"outputs:{run_type}"))
+        model = scalars.get("model")
         if run_type in ("llm", "embedding"):
             if model is None:
-                stats.missing[f"model:{run_type}"] = stats.missing.get(f"model:{run_type}", 0) + 1
-            if all(scalars.get(token) is None for token in _TOKEN_FIELDS):
-                stats.missing[f"tokens:{run_type}"] = stats.missing.get(f"tokens:{run_type}", 0) + 1
+                notes.append(("missing", f"model:{run_type}"))
+            if not any(token in scalars for token in _TOKEN_FIELDS):
+                notes.append(("missing", f"tokens:{run_type}"))
 
         tags: list[str] = []
-        for convention, extractor in conv.TAGS:
-            if convention.name in present:
-                found = extractor(view)
-                if found:
-                    tags.extend(found)
-                    stats.field_source("tags", convention.name)
+        for convention, extractor in plan.tags:
+            found = extractor(view)
+            if found:
+                tags.extend(found)
+                notes.append(("fields", "tags", convention.name))
+        metadata: dict[str, Any] = {}
+        for _, extractor in plan.metadata:
+            found = extractor(view)
+            if found:
+                metadata.update(found)
+        _call_metadata(metadata, scalars, model)
+        metadata["otel"] = _otel_metadata(span, scope, present, unmapped, raw_trace, span_hex, parent_hex)
 
-        metadata = self._metadata(view, present, scalars, model, resource_meta, unmapped, span, service,
-                                  scope, trace_hex=hex_id(raw_trace), span_hex=span_hex, parent_hex=parent_hex)
         start_us, end_us = span.start_time_unix_nano // 1000, span.end_time_unix_nano // 1000
-        if not start_us:
-            start_us = end_us
-        if not end_us:
-            end_us = start_us
+        start_us = start_us or end_us
+        end_us = end_us or start_us
         if not start_us:
             raise _Rejected("the span has neither a start nor an end time")
         error = _error(span, attrs, events) if span.status.code == _STATUS_ERROR else None
-        cost = as_float(scalars.get("cost"))
+        cost = as_float(scalars["cost"]) if "cost" in scalars else None
         try:
             return Span(
-                id=span_uuid(trace, span_hex), trace_id=trace, parent_id=parent, project=project,
+                id=own, trace_id=trace_uuid(raw_trace), parent_id=parent, project=scope.project,
                 name=name[:MAX_NAME_CHARS], run_type=run_type, start_time=start_us, end_time=end_us,  # type: ignore[arg-type]
                 status="error" if error is not None else "ok", error=error, inputs=inputs, outputs=outputs,
                 session_id=_clip(scalars.get("session_id")), user_id=_clip(scalars.get("user_id")),
@@ -202,49 +237,6 @@ class Translator:
             )
         except ValueError as exc:
             raise _Rejected(str(exc)) from None
-
-    def _metadata(self, view: SpanView, present: set[str], scalars: dict[str, Any], model: str | None,
-                  resource_meta: dict[str, Any], unmapped: dict[str, Any], span: Any, service: str, scope: Any,
-                  *, trace_hex: str, span_hex: str, parent_hex: str | None) -> dict[str, Any]:
-        metadata: dict[str, Any] = {}
-        for group in (conv.USER_METADATA, conv.CALL_METADATA):
-            for convention, extractor in group:
-                if convention.name in present:
-                    found = extractor(view)
-                    if found:
-                        metadata.update(found)
-        provider = as_text(scalars.get("provider"))
-        if provider is not None:
-            metadata["provider"] = provider
-        request_model = as_text(scalars.get("request_model"))
-        if request_model is not None and request_model != model:
-            metadata["request_model"] = request_model
-        details = {name: scalars[name] for name in _DETAIL_FIELDS if scalars.get(name) is not None}
-        if details:
-            metadata["usage_details"] = details
-        if scalars.get("cost") is not None:
-            metadata["cost_source"] = "reported"
-        otel: dict[str, Any] = {
-            "trace_id": trace_hex, "span_id": span_hex, "kind": _KINDS[span.kind] if 0 <= span.kind < 6 else span.kind,
-            "service": service, "scope": scope.name, "conventions": sorted(present),
-        }
-        if parent_hex is not None:
-            otel["parent_span_id"] = parent_hex
-        if scope.version:
-            otel["scope_version"] = scope.version
-        if resource_meta:
-            otel["resource"] = resource_meta
-        if unmapped:
-            otel["attributes"] = unmapped
-        if span.status.message:
-            otel["status_message"] = span.status.message
-        if span.links:
-            otel["links"] = [{"trace_id": hex_id(link.trace_id), "span_id": hex_id(link.span_id)}
-                             for link in span.links]
-        if span.trace_state:
-            otel["trace_state"] = span.trace_state
-        metadata["otel"] = otel
-        return metadata
 
     def _project(self, header: str | None, resource: dict[str, Any], service: str) -> tuple[str, bool]:
         if header:
@@ -260,45 +252,58 @@ class Translator:
     @staticmethod
     def _reject(result: Translation, stats: SourceStats, span: Any, reason: str) -> None:
         result.rejected += 1
-        stats.rejected += 1
-        label = reason.split(":", 1)[0] if reason.startswith("`") else reason
-        stats.rejections[label[:120]] = stats.rejections.get(label[:120], 0) + 1
+        stats.absorb({(("rejected",), ("rejections", reason[:120])): 1})
         if len(result.messages) < MAX_MESSAGES:
             result.messages.append(f"span {hex_id(span.span_id) or '(no id)'} {span.name[:60]!r}: {reason}")
 
 
-def _first(entries: tuple[conv.Extractor, ...], view: SpanView, present: set[str], stats: SourceStats,
-           field_name: str) -> Any:
+def _first(entries: tuple[conv.Extractor, ...], view: SpanView, notes: list[tuple[str, ...]], field_name: str) -> Any:
     """The first non-empty value in precedence order, crediting its convention in the report."""
     for convention, extractor in entries:
-        if convention.name in present:
-            value = extractor(view)
-            if value is not None and value != "":
-                stats.field_source(field_name, convention.name)
-                return value
+        value = extractor(view)
+        if value is not None and value != "":
+            notes.append(("fields", field_name, convention.name))
+            return value
     return None
 
 
-_INT_SCALARS: Final = frozenset({*_TOKEN_FIELDS, *_DETAIL_FIELDS})
+def _call_metadata(metadata: dict[str, Any], scalars: dict[str, Any], model: str | None) -> None:
+    provider = scalars.get("provider")
+    if provider is not None:
+        metadata["provider"] = provider
+    request_model = scalars.get("request_model")
+    if request_model is not None and request_model != model:
+        metadata["request_model"] = request_model
+    details = {name: scalars[name] for name in _DETAIL_FIELDS if name in scalars}
+    if details:
+        metadata["usage_details"] = details
+    if "cost" in scalars:
+        metadata["cost_source"] = "reported"
 
 
-def _scalars(attrs: dict[str, Any], stats: SourceStats) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, keys in conv.SCALARS.items():
-        for key in keys:
-            value = attrs.get(key)
-            if value is None:
-                continue
-            if name in _INT_SCALARS:
-                value = as_int(value)
-            elif name != "cost":
-                value = as_text(value)
-            if value is not None:
-                out[name] = value
-                owner = conv.owner_of(key)
-                stats.field_source(name, owner.name if owner else key)
-                break
-    return out
+def _otel_metadata(span: Any, scope: _Scope, present: set[str], unmapped: dict[str, Any], raw_trace: bytes,
+                   span_hex: str, parent_hex: str | None) -> dict[str, Any]:
+    """What OTel said that no field holds: ids as hex, kind, scope, resource, unmapped attributes, links."""
+    otel: dict[str, Any] = {
+        "trace_id": hex_id(raw_trace), "span_id": span_hex,
+        "kind": _KINDS[span.kind] if 0 <= span.kind < len(_KINDS) else span.kind,
+        "service": scope.service, "scope": scope.scope, "conventions": sorted(present),
+    }
+    if parent_hex is not None:
+        otel["parent_span_id"] = parent_hex
+    if scope.scope_version:
+        otel["scope_version"] = scope.scope_version
+    if scope.resource_meta:
+        otel["resource"] = scope.resource_meta
+    if unmapped:
+        otel["attributes"] = unmapped
+    if span.status.message:
+        otel["status_message"] = span.status.message
+    if span.links:
+        otel["links"] = [{"trace_id": hex_id(link.trace_id), "span_id": hex_id(link.span_id)} for link in span.links]
+    if span.trace_state:
+        otel["trace_state"] = span.trace_state
+    return otel
 
 
 def _heuristic_run_type(attrs: dict[str, Any], scalars: dict[str, Any]) -> tuple[str, str]:
@@ -306,7 +311,7 @@ def _heuristic_run_type(attrs: dict[str, Any], scalars: dict[str, Any]) -> tuple
         return "tool", "run_type: tool (heuristic: tool name)"
     if any(key.startswith("retrieval.documents.") for key in attrs):
         return "retriever", "run_type: retriever (heuristic: documents)"
-    if scalars.get("model") is not None and any(scalars.get(token) is not None for token in _TOKEN_FIELDS):
+    if scalars.get("model") is not None and any(token in scalars for token in _TOKEN_FIELDS):
         return "llm", "run_type: llm (heuristic: model and tokens)"
     return "chain", "run_type: chain (no convention)"
 

@@ -40,6 +40,8 @@ def as_int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
+    if value is None:
+        return None
     try:
         number = int(float(value))
     except (TypeError, ValueError):
@@ -48,8 +50,10 @@ def as_int(value: Any) -> int | None:
 
 
 def as_float(value: Any) -> float | None:
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, float):
+        return value
     try:
         return float(value)
     except (TypeError, ValueError):

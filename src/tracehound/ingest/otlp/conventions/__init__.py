@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from tracehound.ingest.otlp.conventions import genai, langsmith, logfire, native, openinference, traceloop, vercel
 from tracehound.ingest.otlp.conventions.base import Convention, Event, SpanView
@@ -87,21 +87,68 @@ SCALARS: Final[dict[str, tuple[str, ...]]] = {
 # Resource attributes naming the project, before service.name.
 PROJECT_RESOURCE_KEYS: Final = ("tracehound.project", "openinference.project.name")
 
-_owner_cache: dict[str, Convention | None] = {}
-_OWNER_CACHE_MAX: Final = 50_000
+_CACHE_MAX: Final = 50_000
+
+
+class KeyInfo(NamedTuple):
+    """What one attribute key is: its owner's name (``None``: unmapped), whether it is noise, and the
+    scalar fields it can fill with its rank in each field's precedence."""
+
+    owner: str | None
+    ignored: bool
+    scalars: tuple[tuple[str, int], ...]
+
+
+_SCALAR_RANKS: Final[dict[str, list[tuple[str, int]]]] = {}
+for _field, _keys in SCALARS.items():
+    for _rank, _key in enumerate(_keys):
+        _SCALAR_RANKS.setdefault(_key, []).append((_field, _rank))
+_key_cache: dict[str, KeyInfo] = {}
 
 
 def owner_of(key: str) -> Convention | None:
-    """The convention that maps ``key`` (first in ``REGISTRY``), or ``None``; cached, keys repeat."""
-    try:
-        return _owner_cache[key]
-    except KeyError:
-        pass
-    owner = next((convention for convention in REGISTRY if convention.owns(key)), None)
-    if len(_owner_cache) < _OWNER_CACHE_MAX:
-        _owner_cache[key] = owner
-    return owner
+    """The convention that maps ``key`` (first in ``REGISTRY``), or ``None``."""
+    return next((convention for convention in REGISTRY if convention.owns(key)), None)
+
+
+def key_info(key: str) -> KeyInfo:
+    """``KeyInfo`` for an attribute key; cached, because keys repeat on every span of a source."""
+    info = _key_cache.get(key)
+    if info is None:
+        owner = owner_of(key)
+        info = KeyInfo(owner.name if owner else None, bool(owner and owner.ignores(key)),
+                       tuple(_SCALAR_RANKS.get(key, ())))
+        if len(_key_cache) < _CACHE_MAX:  # unbounded key cardinality (ids in keys) must not grow memory
+            _key_cache[key] = info
+    return info
 
 
 def event_owner(name: str) -> Convention | None:
     return next((c for c in REGISTRY if c.event_prefixes and name.startswith(c.event_prefixes)), None)
+
+
+class Plan(NamedTuple):
+    """The precedence tables cut down to the conventions present on a span (spans of a source share one)."""
+
+    drop: tuple[Extractor, ...]
+    run_type: tuple[Extractor, ...]
+    name: tuple[Extractor, ...]
+    inputs: tuple[Extractor, ...]
+    outputs: tuple[Extractor, ...]
+    tags: tuple[Extractor, ...]
+    metadata: tuple[Extractor, ...]
+
+
+_plan_cache: dict[frozenset[str], Plan] = {}
+
+
+def plan_for(present: frozenset[str]) -> Plan:
+    plan = _plan_cache.get(present)
+    if plan is None:
+        def keep(entries: tuple[Extractor, ...]) -> tuple[Extractor, ...]:
+            return tuple(entry for entry in entries if entry[0].name in present)
+
+        plan = Plan(keep(DROP), keep(RUN_TYPE), keep(NAME), keep(INPUTS), keep(OUTPUTS), keep(TAGS),
+                    keep(USER_METADATA) + keep(CALL_METADATA))
+        _plan_cache[present] = plan
+    return plan
