@@ -84,6 +84,11 @@ SETTINGS: Final[tuple[Setting, ...]] = (
             "Server: tail-sample traces whose root arrives in the batch, with the SDK's rules. Unset: off.",
             _fraction),
     Setting("ingest_sampling_slow_ms", None, "Server tail sampling: keep every trace slower than this.", float),
+    Setting("alerts", True, "Server: evaluate alert rules as spans arrive.", _bool),
+    Setting("alert_rules_file", None, "Server: TOML (or YAML) file of alert rules and model context sizes."),
+    Setting("alert_interval_s", 5.0, "Server: how often windowed alert rules (error rate, latency) are evaluated.",
+            float),
+    Setting("public_url", None, "Server: base URL used in alert links to traces (default http://host:port)."),
 )
 BY_NAME: Final = {setting.name: setting for setting in SETTINGS}
 
@@ -118,6 +123,11 @@ class Settings:
     ingest_redact: bool = False
     ingest_sampling_keep_rate: float | None = None
     ingest_sampling_slow_ms: float | None = None
+
+    alerts: bool = True
+    alert_rules_file: str | None = None
+    alert_interval_s: float = 5.0
+    public_url: str | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

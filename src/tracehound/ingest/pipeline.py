@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,8 @@ class IngestPipeline:
             self.dropped_store = SqliteDroppedStore(spans.path, synchronous=settings.sqlite_synchronous)
         self.committed_spans = 0
         self.commits = 0
+        # Called on the writer thread with the rows of each commit; must only hand them off (alerts).
+        self.on_commit: list[Callable[[list[tuple[Any, ...]]], None]] = []
 
     # Lifecycle --------------------------------------------------------------------------------
 
@@ -234,6 +236,11 @@ class IngestPipeline:
         self.spans.upsert_rows(rows)
         self.committed_spans += len(rows)
         self.commits += 1
+        for hook in self.on_commit:
+            try:
+                hook(rows)
+            except Exception:  # a hook must never fail a commit that already happened
+                log.exception("commit hook failed")
 
     def _finish(self, batch: _Batch, error: BaseException | None) -> None:
         with self._pending_lock:

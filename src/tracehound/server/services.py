@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from tracehound.analytics.service import start_alerts, stop_alerts
 from tracehound.ingest.pipeline import IngestPipeline
 from tracehound.settings import Settings
 from tracehound.store.sqlite import SqliteFeedbackStore, SqliteMetaStore, SqliteSpanStore
@@ -32,9 +33,11 @@ class Services:
 
     def start(self) -> None:
         self.pipeline.start()
+        self.evaluator = start_alerts(self)
 
     def close(self) -> None:
         self.pipeline.stop()
+        stop_alerts(self)
         self.spans.close()
         self.meta.close()
         self.feedback.close()

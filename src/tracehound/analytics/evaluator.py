@@ -1,0 +1,267 @@
+"""The alert evaluator: a thread woken after each ingest commit, off the acknowledgement path.
+
+Per-trace rules (loop, context_window, run_tokens, empty_retrieval) look at the rows just committed
+(handed over by ``IngestPipeline.on_commit``) and remember offending traces for the rule's window;
+windowed rules (error_rate, latency_regression, threshold) read the rollups at most every
+``interval_s``. Each rule yields breaches per key, fed to the state machine in ``alerts``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from tracehound.analytics import metrics
+from tracehound.analytics.alerts import AlertState, AlertStore, Breach, silenced, step
+from tracehound.analytics.channels import deliver
+from tracehound.analytics.metrics import Window, parse_duration_us
+from tracehound.analytics.rules import Rule, context_window
+from tracehound.store.payload import decode_payload
+from tracehound.store.sqlite.spans import COLUMNS, SqliteSpanStore
+from tracehound.timefmt import now_us
+
+log = logging.getLogger("tracehound.alerts")
+_I = {name: COLUMNS.index(name) for name in ("id", "trace_id", "parent_id", "project", "run_type", "name",
+                                            "start_us", "end_us", "status", "outputs", "prompt_tokens", "model")}
+
+
+def is_empty_output(value: Any) -> bool:
+    """A retriever returned nothing: no output, or only empty lists/strings/nulls in it."""
+    if value is None or value in ("", [], {}):
+        return True
+    if isinstance(value, dict):
+        return all(v is None or v in ("", [], {}) for v in value.values())
+    return False
+
+
+class Evaluator:
+    """Evaluates rules continuously; ``notify(rows)`` is the pipeline's commit hook."""
+
+    def __init__(self, spans: SqliteSpanStore, alerts: AlertStore, *, file_rules: list[Rule] | None = None,
+                 models: dict[str, int] | None = None, interval_s: float = 5.0, public_url: str = "") -> None:
+        self.spans, self.alerts = spans, alerts
+        self.file_rules = list(file_rules or [])
+        self.models = dict(models or {})
+        self.interval_s = interval_s
+        self.public_url = public_url.rstrip("/")
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._events: dict[tuple[str, str], deque[tuple[int, str]]] = defaultdict(deque)  # (rule, key) → (at, trace)
+        self._retrievals: dict[str, deque[tuple[int, bool, str]]] = defaultdict(deque)
+        self._baselines: dict[str, tuple[int, float | None]] = {}
+        self._last_windowed_us = 0
+        self.evaluations = 0
+
+    # Lifecycle --------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="tracehound-alerts", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def notify(self, rows: list[tuple[Any, ...]]) -> None:
+        """Commit hook: hand the committed rows to the evaluator thread (never blocks, never raises)."""
+        self._queue.put(rows)
+
+    def rules(self) -> list[Rule]:
+        return [rule for rule in [*self.file_rules, *self.alerts.rules()] if rule.enabled]
+
+    # The thread -------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=self.interval_s)
+            except queue.Empty:
+                item = []
+            batches = [item]
+            while True:  # coalesce whatever else is waiting: one evaluation per wake-up
+                try:
+                    batches.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if any(batch is None for batch in batches):
+                return
+            try:
+                self.evaluate([row for batch in batches for row in batch])
+            except Exception:  # the evaluator must outlive any one bad rule or store hiccup
+                log.exception("alert evaluation failed")
+
+    def evaluate(self, rows: list[tuple[Any, ...]], at_us: int | None = None) -> list[dict[str, Any]]:
+        """Ingest new rows into per-trace rules, evaluate every rule, advance states, send notifications."""
+        now = now_us() if at_us is None else at_us
+        rules = self.rules()
+        if rows:
+            self._observe(rules, rows, now)
+        windowed_due = now - self._last_windowed_us >= self.interval_s * 1e6
+        if windowed_due:
+            self._last_windowed_us = now
+        states = self.alerts.states()
+        silences = self.alerts.silences(now)
+        recorded = []
+        for rule in rules:
+            if rule.kind in ("error_rate", "latency_regression", "threshold") and not windowed_due:
+                continue
+            breaches = self._breaches(rule, now)
+            keys = set(breaches) | {key for (rule_id, key) in states if rule_id == rule.id}
+            for key in keys:
+                state = states.get((rule.id, key)) or AlertState(rule.id, key, since_us=now)
+                transition = step(rule, state, breaches.get(key), now)
+                if transition is None:
+                    continue
+                delivered = ""
+                if transition.notify and silenced(silences, rule.id, key):
+                    delivered = "silenced"
+                elif transition.notify:
+                    delivered = ",".join(deliver(channel, self._payload(transition, now)) for channel in
+                                         (rule.channels or [{"type": "log"}]))
+                recorded.append((transition, state, now, delivered))
+        if recorded:
+            self.alerts.record(recorded)
+        self.evaluations += 1
+        return [{"rule_id": t.rule.id, "key": t.key, "to": t.to_state} for t, _, _, _ in recorded]
+
+    def _payload(self, transition: Any, now: int) -> dict[str, Any]:
+        return {"rule_id": transition.rule.id, "kind": transition.rule.kind, "key": transition.key,
+                "state": transition.to_state, "previous": transition.from_state, "value": transition.value,
+                "message": transition.message, "at_us": now, "traces": transition.traces[:20],
+                "trace_urls": [f"{self.public_url}/trace/{t}" for t in transition.traces[:20]]}
+
+    # Per-trace rules: fed by committed rows ------------------------------------------------------
+    def _observe(self, rules: list[Rule], rows: list[tuple[Any, ...]], now: int) -> None:
+        kinds = {rule.kind for rule in rules}
+        if "loop" in kinds:
+            traces = sorted({row[_I["trace_id"]] for row in rows if row[_I["run_type"]] == "tool"})
+            for start in range(0, len(traces), 500):
+                chunk = traces[start:start + 500]
+                counts = self.spans.read_sql(
+                    f"SELECT trace_id, name, count(*) FROM spans WHERE trace_id IN ({', '.join('?' * len(chunk))})"
+                    " AND run_type = 'tool' GROUP BY trace_id, name", chunk)
+                for rule in (r for r in rules if r.kind == "loop"):
+                    for trace_id, name, count in counts:
+                        if count >= rule.param("threshold"):
+                            self._event(rule, name, trace_id, now)
+        for rule in (r for r in rules if r.kind == "context_window"):
+            for row in rows:
+                size = context_window(row[_I["model"]], {**self.models, **(rule.param("models") or {})})
+                tokens = row[_I["prompt_tokens"]]
+                if size and tokens and tokens >= rule.param("threshold") * size:
+                    self._event(rule, row[_I["model"]], row[_I["trace_id"]], now)
+        if "empty_retrieval" in kinds:
+            for row in rows:
+                if row[_I["run_type"]] == "retriever" and row[_I["end_us"]] is not None:
+                    empty = is_empty_output(decode_payload(row[_I["outputs"]]))
+                    self._retrievals[row[_I["name"]]].append((now, empty, row[_I["trace_id"]]))
+        for rule in (r for r in rules if r.kind == "run_tokens"):
+            for row in rows:
+                if row[_I["parent_id"]] is None and row[_I["end_us"]] is not None:
+                    self._check_run_tokens(rule, row, now)
+
+    def _event(self, rule: Rule, key: str, trace_id: str, now: int) -> None:
+        events = self._events[(rule.id, key)]
+        if not any(trace == trace_id for _, trace in events):
+            events.append((now, trace_id))
+
+    def _check_run_tokens(self, rule: Rule, row: tuple[Any, ...], now: int) -> None:
+        trace_id, agent = row[_I["trace_id"]], row[_I["name"]]
+        ((tokens,),) = self.spans.read_sql("SELECT coalesce(sum(total_tokens), 0) FROM spans WHERE trace_id = ?"
+                                           " AND run_type = 'llm'", (trace_id,))
+        cached = self._baselines.get(agent)
+        if cached is None or now - cached[0] > 300e6:
+            recent = [t for (t,) in self.spans.read_sql(
+                "SELECT (SELECT coalesce(sum(total_tokens), 0) FROM spans AS s WHERE s.trace_id = r.trace_id"
+                " AND s.run_type = 'llm') FROM spans AS r WHERE r.parent_id IS NULL AND r.name = ? AND r.trace_id != ?"
+                " AND r.start_us >= ? ORDER BY r.start_us DESC LIMIT ?",
+                (agent, trace_id, now - 7 * 86_400_000_000, rule.param("baseline_runs")))]
+            p95 = None
+            if len(recent) >= rule.param("min_baseline_runs"):
+                recent.sort()
+                p95 = float(recent[int(0.95 * (len(recent) - 1))])
+            cached = self._baselines[agent] = (now, p95)
+        baseline = cached[1]
+        if baseline and tokens > rule.param("threshold") * baseline:
+            self._event(rule, agent, trace_id, now)
+
+    # Breaches ---------------------------------------------------------------------------------
+    def _breaches(self, rule: Rule, now: int) -> dict[str, Breach]:
+        window_us = parse_duration_us(rule.param("window"))
+        if rule.kind in ("loop", "context_window", "run_tokens"):
+            found = {}
+            for (rule_id, key), events in self._events.items():
+                if rule_id != rule.id:
+                    continue
+                while events and events[0][0] < now - window_us:
+                    events.popleft()
+                if events:
+                    found[key] = Breach(len(events), f"{len(events)} trace(s) breached {rule.kind} for {key}"
+                                        f" in the last {rule.param('window')}", [t for _, t in events])
+            return found
+        if rule.kind == "empty_retrieval":
+            found = {}
+            for name, calls in self._retrievals.items():
+                while calls and calls[0][0] < now - window_us:
+                    calls.popleft()
+                empty = [trace for _, is_empty, trace in calls if is_empty]
+                if len(calls) >= rule.param("min_calls") and len(empty) / len(calls) > rule.param("threshold"):
+                    found[name] = Breach(len(empty) / len(calls), f"{len(empty)} of {len(calls)} {name} calls"
+                                         " returned nothing", empty[-20:])
+            return found
+        window = Window(now - window_us, now)
+        filters = {"run_type": rule.param("run_type")} if rule.param("run_type") else {}
+        for key in ("name", "model", "status", "root"):
+            if rule.param(key) is not None:
+                filters[key] = rule.param(key)
+        if rule.project:
+            filters["project"] = rule.project
+        groups = metrics.summary(self.spans, window, group_by=("name",), filters=filters)
+        found = {}
+        if rule.kind == "error_rate":
+            for g in groups:
+                if g["calls"] >= rule.param("min_calls") and g["error_rate"] > rule.param("threshold"):
+                    found[g["name"]] = Breach(g["error_rate"], f"{g['name']} error rate {g['error_rate']:.1%}"
+                                              f" over {g['calls']} calls", self._evidence(g["name"], window, True))
+        elif rule.kind == "latency_regression":
+            baseline = {g["name"]: g for g in metrics.summary(
+                self.spans, Window(now - parse_duration_us(rule.param("baseline")), window.start_us),
+                group_by=("name",), filters=filters)}
+            for g in groups:
+                base = baseline.get(g["name"])
+                if (base and base["p95_ms"] and g["calls"] >= rule.param("min_calls")
+                        and g["p95_ms"] > rule.param("threshold") * base["p95_ms"]):
+                    found[g["name"]] = Breach(g["p95_ms"], f"{g['name']} p95 {g['p95_ms']:.1f} ms is"
+                                              f" {g['p95_ms'] / base['p95_ms']:.1f}x its trailing p95",
+                                              self._evidence(g["name"], window, False))
+        else:
+            op, limit, metric = rule.param("op"), rule.param("threshold"), rule.param("metric")
+            compare = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}[op]
+            for g in groups:
+                value = g.get(metric)
+                if value is not None and g["calls"] >= rule.param("min_calls") and compare(float(value), limit):
+                    found[g["name"]] = Breach(float(value), f"{g['name']} {metric} {value:.4g} {op} {limit}",
+                                              self._evidence(g["name"], window, metric in ("errors", "error_rate")))
+        return found
+
+    def _evidence(self, name: str, window: Window, errors: bool) -> list[str]:
+        order = "start_us DESC" if errors else "end_us - start_us DESC"
+        status = " AND status = 'error'" if errors else ""
+        return [t for (t,) in self.spans.read_sql(
+            f"SELECT trace_id FROM spans WHERE name = ? AND start_us >= ? AND start_us < ?{status}"
+            f" AND end_us IS NOT NULL ORDER BY {order} LIMIT 10", (name, window.start_us, window.end_us))]
+
+
+def wait_until(predicate: Any, timeout_s: float = 10.0) -> bool:
+    """Poll ``predicate`` until it is true (tests and the CLI's ``--wait``)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False

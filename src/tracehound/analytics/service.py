@@ -1,0 +1,32 @@
+"""Starting and stopping alert evaluation for a server's services (kept out of ``server/services.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracehound.analytics.alerts import AlertStore
+from tracehound.analytics.evaluator import Evaluator
+from tracehound.analytics.rules import load_rules_file
+
+
+def start_alerts(services: Any) -> Evaluator | None:
+    """Open the alert store, load the rules file, hook the evaluator onto the pipeline's commits."""
+    settings = services.settings
+    services.alerts = AlertStore(services.spans.path)
+    rules_file = load_rules_file(settings.alert_rules_file) if settings.alert_rules_file else None
+    evaluator = Evaluator(services.spans, services.alerts, file_rules=rules_file.rules if rules_file else [],
+                          models=rules_file.models if rules_file else {}, interval_s=settings.alert_interval_s,
+                          public_url=settings.public_url or f"http://{settings.host}:{settings.port}")
+    if settings.alerts:
+        services.pipeline.on_commit.append(evaluator.notify)
+        evaluator.start()
+    return evaluator
+
+
+def stop_alerts(services: Any) -> None:
+    evaluator = getattr(services, "evaluator", None)
+    if evaluator is not None:
+        evaluator.stop()
+    alerts = getattr(services, "alerts", None)
+    if alerts is not None:
+        alerts.close()
