@@ -22,7 +22,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from tracehound.errors import GuardTripped, LoopDetected, StepBudgetExceeded, TokenBudgetExceeded
+    from tracehound.evals.runner import evaluate
     from tracehound.sdk.block import SpanBlock, span
+    from tracehound.sdk.client import Client
     from tracehound.sdk.config import configure, flush, shutdown
     from tracehound.sdk.exporter import BatchExporter, LocalStoreExporter, SpanExporter
     from tracehound.sdk.guards import Guards
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "BatchExporter": "tracehound.sdk.exporter",
+    "Client": "tracehound.sdk.client",
     "GuardTripped": "tracehound.errors",
     "Guards": "tracehound.sdk.guards",
     "InMemoryExporter": "tracehound.sdk.memory",
@@ -52,6 +55,7 @@ _LAZY = {
     "StepBudgetExceeded": "tracehound.errors",
     "TokenBudgetExceeded": "tracehound.errors",
     "configure": "tracehound.sdk.config",
+    "evaluate": "tracehound.evals.runner",
     "flush": "tracehound.sdk.config",
     "get_current_span": "tracehound.sdk.run",
     "keep": "tracehound.sdk.sampling",
@@ -66,6 +70,7 @@ _LAZY = {
 
 __all__ = [
     "BatchExporter",
+    "Client",
     "GuardTripped",
     "Guards",
     "InMemoryExporter",
@@ -81,6 +86,7 @@ __all__ = [
     "TokenBudgetExceeded",
     "__version__",
     "configure",
+    "evaluate",
     "flush",
     "get_current_span",
     "keep",

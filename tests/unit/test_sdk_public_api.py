@@ -8,10 +8,10 @@ import sys
 import tracehound
 
 PUBLIC = [
-    "BatchExporter", "GuardTripped", "Guards", "InMemoryExporter", "LocalStoreExporter", "LoopDetected", "Redactor",
-    "Run", "Sampling", "Session", "SpanBlock", "SpanExporter", "StepBudgetExceeded", "TokenBudgetExceeded",
-    "__version__", "configure", "flush", "get_current_span", "keep", "llm_call", "register_price", "session",
-    "shutdown", "span", "traceable", "wrap_openai",
+    "BatchExporter", "Client", "GuardTripped", "Guards", "InMemoryExporter", "LocalStoreExporter", "LoopDetected",
+    "Redactor", "Run", "Sampling", "Session", "SpanBlock", "SpanExporter", "StepBudgetExceeded",
+    "TokenBudgetExceeded", "__version__", "configure", "evaluate", "flush", "get_current_span", "keep", "llm_call",
+    "register_price", "session", "shutdown", "span", "traceable", "wrap_openai",
 ]
 
 

@@ -177,6 +177,21 @@ class Run:
         if not self.end_ns:
             self._fields().setdefault("events", []).append((str(name), _time_ns(), attributes))
 
+    def link_example(self, example_id: str, *, project: str | None = None) -> None:
+        """Mark this run as the run of a dataset example (``evaluate()`` does it on each root).
+
+        Args:
+            example_id: set as the span's ``reference_example_id``.
+            project: when given on a root span, the whole trace goes to this project instead of the
+                configured one (experiment traces are kept apart from production).
+        """
+        if self.end_ns:
+            return
+        fields = self._fields()
+        fields["reference_example_id"] = str(example_id)
+        if project is not None:
+            fields["project"] = str(project)
+
     def interrupt(self, reason: str = "interrupted") -> None:
         """Mark the span interrupted (paused for approval, handed off) instead of ok."""
         if not self.end_ns:

@@ -230,6 +230,9 @@ def span_dict(run: Run, project: str, redactor: Redactor | None = None) -> dict[
     spec = run.spec
     extra = run._extra or {}
     start_us = run.start_ns // 1000
+    routed = run.root._extra
+    if routed is not None and "project" in routed:  # an experiment's trace goes to the experiment's project
+        project = routed["project"]
     span: dict[str, Any] = {
         "id": run.id,
         "trace_id": run.root.id,
@@ -288,6 +291,8 @@ def span_dict(run: Run, project: str, redactor: Redactor | None = None) -> dict[
             span[key] = extra[key]
     if "model" in extra:
         span["model"] = _clip(extra["model"], MAX_ID_CHARS)
+    if "reference_example_id" in extra:
+        span["reference_example_id"] = extra["reference_example_id"]
     if redactor is not None:
         if "name" in redactor.fields:
             span["name"] = _clip(redactor.text(span["name"]), MAX_NAME_CHARS) or "redacted"
