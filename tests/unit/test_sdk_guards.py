@@ -58,7 +58,8 @@ def test_the_loop_guard_stops_the_agent_and_marks_the_trace(exporter: tracehound
     assert tripped[0].error is not None and tripped[0].error.startswith("LoopDetected: tool 'search' called 3 times")
     assert tripped[0].metadata["guard"] == {"name": "loop", "limit": 3, "value": 3}
     root = next(span for span in spans if span.parent_id is None)
-    assert root.metadata["guard_fired"] == "loop" and root.outputs == {"output": "Sorry, I could not finish that (loop)"}
+    assert root.metadata["guard_fired"] == "loop"
+    assert root.outputs == {"output": "Sorry, I could not finish that (loop)"}
 
 
 def test_same_arguments_mode_lets_different_calls_through(exporter: tracehound.InMemoryExporter) -> None:
@@ -115,9 +116,8 @@ def test_the_price_table_computes_cost_once_per_llm_span(exporter: tracehound.In
     assert details == {"input": 1.5, "output": 10.0, "cached_input": 0.5} and usd == 12.0
     register_price("house-model", input=1.0, output=2.0, cached_input=0.5)
     tracehound.configure(exporter=exporter)
-    with tracehound.span("agent"):
-        with tracehound.llm_call("house-model", ["hi"], temperature=0) as call:
-            call.record("yo", prompt_tokens=1000, completion_tokens=500, cached_tokens=200, reasoning_tokens=100)
+    with tracehound.span("agent"), tracehound.llm_call("house-model", ["hi"], temperature=0) as call:
+        call.record("yo", prompt_tokens=1000, completion_tokens=500, cached_tokens=200, reasoning_tokens=100)
     llm, agent = exporter.get_spans()
     assert llm.cost == pytest.approx(0.0008 + 0.0001 + 0.0008 + 0.0002) and agent.cost is None
     assert llm.cost_details == pytest.approx({"input": 0.0008, "cached_input": 0.0001, "output": 0.0008,

@@ -74,12 +74,11 @@ class LLMCall:
                 usage["reasoning_tokens"] = int(reasoning_tokens)
             if usage:
                 run.set_metadata(usage=usage)
-            if prompt_tokens is not None or completion_tokens is not None:
-                if model:
-                    priced = pricing.cost(model, prompt_tokens or 0, completion_tokens or 0, cached_tokens,
-                                          reasoning_tokens)
-                    if priced is not None:
-                        run.set_cost(*priced)
+            if model and (prompt_tokens is not None or completion_tokens is not None):
+                priced = pricing.cost(model, prompt_tokens or 0, completion_tokens or 0, cached_tokens,
+                                      reasoning_tokens)
+                if priced is not None:
+                    run.set_cost(*priced)
         except Exception:
             _guard.internal_error("recording an llm call")
         if prompt_tokens is not None or completion_tokens is not None or total_tokens is not None:

@@ -36,7 +36,8 @@ def wrap_openai(client: C) -> C:
     original = completions.create
     if getattr(original, _WRAPPED, False):
         return client
-    wrapper = _async_create(original) if inspect.iscoroutinefunction(original) else _sync_create(original)
+    is_async = inspect.iscoroutinefunction(inspect.unwrap(original))  # openai decorates create (required_args)
+    wrapper = _async_create(original) if is_async else _sync_create(original)
     setattr(wrapper, _WRAPPED, True)
     completions.create = wrapper
     return client
