@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 from tracehound.model import Span
 
-
 _Node = tuple[str, int, int]  # id, start µs, end µs (a running span ends with the trace)
 
 
