@@ -2,11 +2,16 @@
 
     python bench/sdk_overhead.py                       # a local HTTP sink in a subprocess
     python bench/sdk_overhead.py --endpoint http://127.0.0.1:6180
+    python bench/sdk_overhead.py --calls 50000 --features     # also with tail sampling + redaction on
 
 Times each call of a traced no-op function and of the same function undecorated, in the same run,
 and prints median and p99 in µs, the overhead (traced minus plain) and the ratio. The sink answers
 204 to every POST; it runs in its own process so it does not compete with the caller for the GIL.
 Spans are produced in bursts with pauses (longer if the exporter falls behind), so nothing is dropped.
+
+``--features`` times the traced call again with tail sampling (keep 10%) and redaction on, and the
+exporter thread's work per span (sampling decision + JSON + redaction) with both off and on: the
+features run on the exporter's thread, so the caller's cost should not move.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--burst", type=int, default=2_000, help="calls between pauses")
     parser.add_argument("--pause-ms", type=float, default=20.0)
+    parser.add_argument("--features", action="store_true", help="also measure with sampling and redaction on")
     args = parser.parse_args()
 
     sink = None
@@ -99,10 +105,67 @@ def main() -> None:
         print(f"exporter: {exporter.exported_spans} spans sent, {exporter.dropped_spans} dropped,"
               f" {exporter.failed_spans} failed, flushed={ok}")
         tracehound.shutdown(5)
+        if args.features:
+            compare_features(endpoint, args, traced, traced_med)
     finally:
         if sink is not None:
             sink.terminate()
             sink.wait()
+
+
+def compare_features(endpoint: str, args: argparse.Namespace, traced, off_median: float) -> None:
+    import tracehound
+    from tracehound.sdk.sampling import TailSampler
+    from tracehound.sdk.wire import encode_span
+
+    sampling = tracehound.Sampling(keep_rate=0.1)
+    redactor = tracehound.Redactor(key="bench")
+    exporter = tracehound.BatchExporter(endpoint)
+    tracehound.configure(exporter=exporter, sampling=sampling, redaction=redactor)
+
+    @tracehound.traceable(run_type="agent")
+    def parent() -> list[float]:
+        return measure(traced, args.calls, args.burst, args.pause_ms / 1000, exporter)
+
+    with tracehound.session("bench-session"):
+        on_us = parent()
+    tracehound.flush(30)
+    on_median = statistics.median(on_us)
+    print(f"traced call, sampling + redaction on: median {on_median:6.2f} µs   p99 {percentile(on_us, 0.99):6.2f} µs"
+          f"   (off: median {off_median:6.2f} µs)")
+    tracehound.shutdown(5)
+
+    # The exporter thread's work per span, timed here on realistic spans (a message with an e-mail).
+    memory = tracehound.InMemoryExporter()
+    tracehound.configure(exporter=memory)
+
+    @tracehound.traceable(run_type="llm")
+    def answer(question: str, history: list[dict[str, str]]) -> dict[str, str]:
+        return {"answer": "Your refund for order ORD-2024-000123 was sent to bob@example.com.", "id": "x"}
+
+    history = [{"role": "user", "content": "Where is my refund? I am bob@example.com"}] * 4
+    for n in range(20_000):
+        with tracehound.session(f"s-{n % 500}"):
+            answer("where is my refund?", history)
+    runs = list(memory._runs)
+    clock = time.perf_counter_ns
+    t0 = clock()
+    for run in runs:
+        encode_span(run, "bench")
+    off_ns = (clock() - t0) / len(runs)
+    sampler = TailSampler(sampling)
+    t0 = clock()
+    for run in runs:
+        for kept in sampler.offer(run, "bench"):
+            encode_span(kept, "bench", redactor)
+    on_ns = (clock() - t0) / len(runs)
+    print(f"exporter thread per span: {off_ns / 1000:6.2f} µs off, {on_ns / 1000:6.2f} µs with sampling (10% kept)"
+          f" + redaction; kept {sampler.kept_traces} of {len(runs)} traces")
+    t0 = clock()
+    for run in runs[:5000]:
+        encode_span(run, "bench", redactor)
+    print(f"exporter thread per span, redaction alone (every span kept): {(clock() - t0) / 5000 / 1000:6.2f} µs")
+    tracehound.configure()
 
 
 if __name__ == "__main__":

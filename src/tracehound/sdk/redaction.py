@@ -60,6 +60,21 @@ _PATTERNS: Final[dict[str, re.Pattern[str]]] = {
 }
 
 
+# Cheap tests that must pass before a detector's full pattern runs: most strings have no "@", no
+# key prefix, no run of digits, so most detectors cost one literal search instead of a regex walk.
+_DIGITS_7 = re.compile(r"\d(?:\D{0,3}\d){6}")
+_HINTS: Final[dict[str, Any]] = {
+    "email": lambda text: "@" in text,
+    "api_key": re.compile(r"sk-|[sr]k_|gh[pousr]_|github_pat_|xox|AKIA|AIza|eyJ|earer ").search,
+    "iban": re.compile(r"[A-Z]{2}\d{2}").search,
+    "credit_card": _DIGITS_7.search,
+    "ip": re.compile(r"\d\.\d|::|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:").search,
+    "phone": _DIGITS_7.search,
+}
+CACHE_ENTRIES: Final = 4096
+CACHE_MAX_CHARS: Final = 4096
+
+
 def luhn_ok(digits: str) -> bool:
     """The Luhn checksum every payment card number passes."""
     total = 0
@@ -141,15 +156,17 @@ class Redactor:
         if not self.fields <= set(FIELDS):
             raise ValueError(f"fields: unknown {sorted(self.fields - set(FIELDS))}; choose from {', '.join(FIELDS)}")
         # User patterns run first: a user's "order id" must win over a built-in guess at a phone.
-        self._rules: list[tuple[str, re.Pattern[str], bool]] = []
+        self._rules: list[tuple[str, re.Pattern[str], bool, Any]] = []
         for kind, pattern in (patterns or {}).items():
             try:
                 compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
             except re.error as exc:
                 raise ValueError(f"patterns[{kind!r}]: {exc}") from None
-            self._rules.append((str(kind), compiled, False))
-        self._rules += [(name, _PATTERNS[name], name in ("credit_card", "iban", "ip", "phone"))
+            self._rules.append((str(kind), compiled, False, None))
+        self._rules += [(name, _PATTERNS[name], name in ("credit_card", "iban", "ip", "phone"), _HINTS[name])
                         for name in DETECTORS if name in detectors]
+        # The same strings recur in every span of a conversation (the message history): remember them.
+        self._cache: dict[str, str] = {}
         raw_key = os.urandom(32) if key is None else key.encode() if isinstance(key, str) else bytes(key)
         self._key = raw_key
         self.callback = callback
@@ -168,7 +185,13 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """A string with every detected value replaced by its token."""
-        for kind, pattern, check in self._rules:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        original = text
+        for kind, pattern, check, hint in self._rules:
+            if hint is not None and not hint(text):
+                continue
             if check:
                 def replace(match: re.Match[str], kind: str = kind) -> str:
                     found = match.group(0)
@@ -178,6 +201,11 @@ class Redactor:
                 text = pattern.sub(lambda match, kind=kind: self.token(kind, match.group(0)), text)
         if self.callback is not None:
             text = self.callback(text)
+        if len(original) <= CACHE_MAX_CHARS:
+            cache = self._cache
+            if len(cache) >= CACHE_ENTRIES:
+                cache.clear()  # cheaper than LRU bookkeeping; a conversation refills it at once
+            cache[original] = text
         return text
 
     def value(self, value: Any) -> Any:
