@@ -89,6 +89,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("alert_interval_s", 5.0, "Server: how often windowed alert rules (error rate, latency) are evaluated.",
             float),
     Setting("public_url", None, "Server: base URL used in alert links to traces (default http://host:port)."),
+    Setting("judge_base_url", None, "Evals: OpenAI-compatible base URL of the LLM judge (e.g. https://api.openai.com/v1)."),
+    Setting("judge_model", None, "Evals: the judge's pinned model id (a dated snapshot, not an alias)."),
+    Setting("judge_api_key", None, "Evals: API key for the judge endpoint (sent as a Bearer token, never logged)."),
 )
 BY_NAME: Final = {setting.name: setting for setting in SETTINGS}
 
@@ -128,6 +131,9 @@ class Settings:
     alert_rules_file: str | None = None
     alert_interval_s: float = 5.0
     public_url: str | None = None
+    judge_base_url: str | None = None
+    judge_model: str | None = None
+    judge_api_key: str | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
