@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tracehound.sdk.integrations.openai import wrap_openai
     from tracehound.sdk.memory import InMemoryExporter
     from tracehound.sdk.pricing import register_price
+    from tracehound.sdk.propagation import extract, inject, otel_context
     from tracehound.sdk.redaction import Redactor
     from tracehound.sdk.run import Run, get_current_span
     from tracehound.sdk.sampling import Sampling, keep
@@ -56,10 +57,13 @@ _LAZY = {
     "TokenBudgetExceeded": "tracehound.errors",
     "configure": "tracehound.sdk.config",
     "evaluate": "tracehound.evals.runner",
+    "extract": "tracehound.sdk.propagation",
     "flush": "tracehound.sdk.config",
     "get_current_span": "tracehound.sdk.run",
+    "inject": "tracehound.sdk.propagation",
     "keep": "tracehound.sdk.sampling",
     "llm_call": "tracehound.sdk.integrations.llm",
+    "otel_context": "tracehound.sdk.propagation",
     "register_price": "tracehound.sdk.pricing",
     "session": "tracehound.sdk.session",
     "shutdown": "tracehound.sdk.config",
@@ -87,10 +91,13 @@ __all__ = [
     "__version__",
     "configure",
     "evaluate",
+    "extract",
     "flush",
     "get_current_span",
+    "inject",
     "keep",
     "llm_call",
+    "otel_context",
     "register_price",
     "session",
     "shutdown",

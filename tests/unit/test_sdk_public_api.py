@@ -10,8 +10,8 @@ import tracehound
 PUBLIC = [
     "BatchExporter", "Client", "GuardTripped", "Guards", "InMemoryExporter", "LocalStoreExporter", "LoopDetected",
     "Redactor", "Run", "Sampling", "Session", "SpanBlock", "SpanExporter", "StepBudgetExceeded",
-    "TokenBudgetExceeded", "__version__", "configure", "evaluate", "flush", "get_current_span", "keep", "llm_call",
-    "register_price", "session", "shutdown", "span", "traceable", "wrap_openai",
+    "TokenBudgetExceeded", "__version__", "configure", "evaluate", "extract", "flush", "get_current_span", "inject",
+    "keep", "llm_call", "otel_context", "register_price", "session", "shutdown", "span", "traceable", "wrap_openai",
 ]
 
 
