@@ -163,3 +163,38 @@ def compare(baseline: str, candidate: str, as_json: bool, endpoint: str | None, 
     for outcome in comparison.examples:
         if outcome.status in ("fixed", "regressed"):
             click.echo(f"{outcome.status:<10} {outcome.example_id}")
+
+
+@main.command()
+@click.argument("run_id")
+@click.option("--target", "target_spec", required=True, help="The function to re-run, as module:function.")
+@click.option("--times", type=int, default=1, show_default=True, help="Replays (more than one shows the spread).")
+@endpoint_option
+@data_dir_option
+def replay(run_id: str, target_spec: str, times: int, endpoint: str | None, data_dir: str | None) -> None:
+    """Re-run TARGET with the stored inputs of RUN_ID and report whether the output matches the original."""
+    import tracehound
+    from tracehound.errors import TracehoundError
+    from tracehound.evals.calling import load_target
+    from tracehound.evals.replay import replay as run_replay
+
+    try:
+        target = load_target(target_spec)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--target") from None
+    local_dir = _data_dir(data_dir, endpoint)
+    tracehound.configure(endpoint=endpoint, data_dir=local_dir)
+    try:
+        report = run_replay(run_id, target, times=times, client=_client(endpoint), data_dir=local_dir)
+    except TracehoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        tracehound.shutdown()
+    click.echo(f"original {report.original.id}: {json.dumps(report.original.outputs, default=str)[:200]}")
+    for run_id_, output, error, same in zip(report.run_ids, report.outputs, report.errors, report.matches,
+                                            strict=True):
+        shown = error.splitlines()[0] if error else json.dumps(output, default=str)[:200]
+        click.echo(f"{'=' if same else '≠'} {run_id_}  {shown}")
+    for outcome, count in report.distinct.most_common():
+        click.echo(f"  {count}x {outcome[:200]}")
+    click.echo(report.summary())
