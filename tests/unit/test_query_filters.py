@@ -131,7 +131,7 @@ def test_order_ascending(store: SqliteSpanStore) -> None:
     ('gt(name, "x")', "name takes eq, neq, in, like, not gt"),
     ('gt(latency, "slow")', "takes a number"),
     ('gte(start_time, "yesterday")', "is not an ISO-8601 or relative time"),
-    ('eq(feedback_key, "correctness")', "feedback is not available yet"),
+    ('gt(feedback_score, "high")', "takes a number"),
     ('eq(run_type, "robot")', "run_type is one of"),
     ('in(run_type, [])', "non-empty"),
     ('search("   ")', "needs some text"),

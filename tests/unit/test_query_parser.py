@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -118,20 +120,16 @@ _FILTERS = st.recursive(
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=80))
 def test_no_text_crashes_the_parser(text: str) -> None:
-    try:
+    with contextlib.suppress(QueryError):
         parse_filter(text)
-    except QueryError:
-        pass
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(_FILTERS, st.integers(0, 60))
 def test_mutated_filters_fail_cleanly(text: str, cut: int) -> None:
     for variant in (text[:cut], text[cut:], text[:cut] + ")" + text[cut:], text.replace(",", "", 1)):
-        try:
+        with contextlib.suppress(QueryError):
             check(parse_filter(variant), now_us=0)
-        except QueryError:
-            pass
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])

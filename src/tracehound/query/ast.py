@@ -52,6 +52,19 @@ class MetadataMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackMatch:
+    """One feedback entry on the run whose key and score both satisfy their comparisons.
+
+    Like metadata, ``and(eq(feedback_key, "correctness"), lt(feedback_score, 0.5))`` means the *same*
+    entry; ``fields.check`` folds such pairs into this node. Either side may be absent.
+    """
+
+    key: Compare | None
+    score: Compare | None
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class And:
     children: tuple[Node, ...]
 
@@ -66,4 +79,4 @@ class Not:
     child: Node
 
 
-Node: TypeAlias = Compare | Search | MetadataMatch | And | Or | Not
+Node: TypeAlias = Compare | Search | MetadataMatch | FeedbackMatch | And | Or | Not

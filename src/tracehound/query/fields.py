@@ -5,7 +5,8 @@ for a field are refused with the field named, LangSmith's spellings are mapped t
 (``status = "success"`` is our ``ok``), times (ISO-8601 or relative like ``-24h``) become UTC
 microseconds against one ``now`` so every page of a listing sees the same window, latencies in
 seconds become microseconds, and the ``metadata_key``/``metadata_value`` pair folds into one
-``MetadataMatch``. Compilers only ever see checked trees, in store units.
+``MetadataMatch`` (``feedback_key``/``feedback_score`` into one ``FeedbackMatch``). Compilers only ever
+see checked trees, in store units.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Final
 
 from tracehound.errors import QueryError
 from tracehound.model import RUN_TYPES, STATUSES
-from tracehound.query.ast import And, Compare, MetadataMatch, Node, Not, Or, Scalar, Search, Value
+from tracehound.query.ast import And, Compare, FeedbackMatch, MetadataMatch, Node, Not, Or, Scalar, Search, Value
 from tracehound.timefmt import parse_time_us
 
 MAX_IN_VALUES: Final = 1000
@@ -111,6 +112,10 @@ class _Checker:
             return MetadataMatch(node, None, node.position)
         if isinstance(node, Compare) and node.field == "metadata_value":
             return MetadataMatch(None, node, node.position)
+        if isinstance(node, Compare) and node.field == "feedback_key":
+            return FeedbackMatch(node, None, node.position)
+        if isinstance(node, Compare) and node.field == "feedback_score":
+            return FeedbackMatch(None, node, node.position)
         return node
 
     def fold_metadata(self, children: list[Node]) -> tuple[Node, ...]:
@@ -123,6 +128,17 @@ class _Checker:
             value = values[index] if index < len(values) else None
             position = (key or value).position  # type: ignore[union-attr]
             folded.append(MetadataMatch(key, value, position))
+        return self.fold_feedback(folded)
+
+    def fold_feedback(self, children: list[Node]) -> tuple[Node, ...]:
+        """Pair the n-th ``feedback_key`` with the n-th ``feedback_score`` of one ``and``."""
+        keys = [c for c in children if isinstance(c, Compare) and c.field == "feedback_key"]
+        scores = [c for c in children if isinstance(c, Compare) and c.field == "feedback_score"]
+        folded = [c for c in children if not (isinstance(c, Compare) and c.field.startswith("feedback_"))]
+        for index in range(max(len(keys), len(scores))):
+            key = keys[index] if index < len(keys) else None
+            score = scores[index] if index < len(scores) else None
+            folded.append(FeedbackMatch(key, score, (key or score).position))  # type: ignore[union-attr]
         return tuple(folded)
 
     def search(self, node: Search) -> Search:
@@ -137,8 +153,6 @@ class _Checker:
         spec = FIELDS.get(node.field)
         if spec is None:
             raise self.fail(node.position, f"unknown field {node.field!r}; known fields: {', '.join(FIELDS)}")
-        if spec.kind == "feedback":
-            raise self.fail(node.position, f"{node.field}: feedback is not available yet")
         if node.op not in spec.ops:
             raise self.fail(node.position, f"{node.field} takes {', '.join(spec.ops)}, not {node.op}")
         if node.op == "in":
@@ -169,6 +183,8 @@ class _Checker:
             raise self.fail(node.position, f"{where} takes true or false")
         if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > _MAX_NUMBER:
             raise self.fail(node.position, f"{where}: {value!r} is out of range")
+        if kind == "feedback" and node.field == "feedback_score":
+            kind = "number"
         if kind in ("number", "latency"):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise self.fail(node.position, f"{where} takes a number")

@@ -161,6 +161,15 @@ class TriageReport:
                 "groups": [group.to_api() for group in self.groups], "recent": self.recent}
 
 
+def _projects(store: SqliteSpanStore) -> list[str]:
+    """Every project with spans, by skipping through the (project, start_us) index: one seek each."""
+    rows = store.read_sql(
+        "WITH RECURSIVE p(name) AS (SELECT min(project) FROM spans UNION ALL"
+        " SELECT (SELECT min(project) FROM spans WHERE project > p.name) FROM p WHERE p.name IS NOT NULL)"
+        " SELECT name FROM p WHERE name IS NOT NULL", ())
+    return [row[0] for row in rows]
+
+
 def error_message(blob: bytes | None) -> str:
     """The first line of a stored error, the key failures are grouped by."""
     value = decode_payload(blob)
@@ -183,9 +192,11 @@ def triage(store: SqliteSpanStore, *, tool: str, since_us: int, project: str | N
     sql = ("SELECT trace_id, session_id, user_id, start_us, error FROM spans"
            " WHERE run_type = 'tool' AND name = ? AND status = 'error' AND start_us >= ?")
     params: list[Any] = [tool, since_us]
-    if project is not None:
-        sql += " AND project = ?"
-        params.append(project)
+    projects = [project] if project is not None else _projects(store)
+    # Naming the projects lets SQLite read (project, run_type, name, start_us) straight from its index
+    # instead of every span of the window from the time index (~300 ms over a day at 1M spans).
+    sql += f" AND project IN ({', '.join('?' * len(projects))})"
+    params.extend(projects)
     rows = store.read_sql(sql + " ORDER BY start_us DESC, seq DESC", params)
     groups: dict[str, ErrorGroup] = {}
     users: set[str] = set()

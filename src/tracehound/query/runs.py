@@ -114,16 +114,16 @@ def list_runs(store: SqliteSpanStore, query: RunQuery) -> RunPage:
                      f" OR s.seq {'<' if older else '>'} ?)")
         params.extend((cursor.start_us, cursor.start_us, cursor.seq))
     direction = "DESC" if query.order == "desc" else "ASC"
-    columns = ", ".join(OUTPUT_FIELDS[name][0] for name in select)
-    sql = (f"SELECT s.start_us, s.seq, {columns} FROM spans AS s WHERE {' AND '.join(where)}"
-           f" ORDER BY s.start_us {direction}, s.seq {direction} LIMIT ?")
-    rows = store.read_sql(sql, [*params, query.limit + 1])
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    runs = [_run(row[2:], select) for row in rows]
+    # Keys first, columns after: a sort (a search's matches ordered by time) then moves two integers
+    # per candidate instead of whole rows, and only the page's rows are read in full.
+    keys = store.read_sql(f"SELECT s.start_us, s.seq FROM spans AS s WHERE {' AND '.join(where)}"
+                          f" ORDER BY s.start_us {direction}, s.seq {direction} LIMIT ?", [*params, query.limit + 1])
+    more = len(keys) > query.limit
+    keys = keys[: query.limit]
+    runs = _fetch(store, [seq for _, seq in keys], select)
     next_cursor = None
     if more:
-        last = rows[-1]
+        last = keys[-1]
         next_cursor = _encode_cursor(_Cursor(last[0], last[1], snapshot_seq, now, digest))
     return RunPage(runs, next_cursor)
 
@@ -179,6 +179,17 @@ def _select(names: list[str] | None) -> tuple[str, ...]:
         raise QueryError(f"cannot select {', '.join(map(repr, unknown))}; fields: {', '.join(OUTPUT_FIELDS)}",
                          field="select")
     return tuple(dict.fromkeys(names))
+
+
+def _fetch(store: SqliteSpanStore, seqs: list[int], select: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The selected fields of the spans with these rowids, in the given order."""
+    if not seqs:
+        return []
+    columns = ", ".join(OUTPUT_FIELDS[name][0] for name in select)
+    rows = store.read_sql(f"SELECT s.seq, {columns} FROM spans AS s WHERE s.seq IN ({', '.join('?' * len(seqs))})",
+                          seqs)
+    by_seq = {row[0]: row[1:] for row in rows}
+    return [_run(by_seq[seq], select) for seq in seqs if seq in by_seq]
 
 
 def _run(values: tuple[Any, ...], select: tuple[str, ...]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
-from tracehound.query.ast import And, Compare, MetadataMatch, Node, Not, Or, Search
+from tracehound.query.ast import And, Compare, FeedbackMatch, MetadataMatch, Node, Not, Or, Search
 
 _COLUMNS: Final = {
     "id": "id", "trace_id": "trace_id", "parent_run_id": "parent_id", "name": "name", "run_type": "run_type",
@@ -76,7 +76,18 @@ class _Compiler:
             return f"{alias}.seq IN (SELECT rowid FROM spans_fts WHERE spans_fts MATCH ?)"
         if isinstance(node, MetadataMatch):
             return self.metadata(node, alias)
+        if isinstance(node, FeedbackMatch):
+            return self.feedback(node, alias)
         return _compare(node, alias, self.params)
+
+    def feedback(self, node: FeedbackMatch, alias: str) -> str:
+        """Some feedback entry on the run (table ``feedback``, store/sqlite/feedback.py) matches key and score."""
+        conditions: list[str] = []
+        if node.key is not None:
+            conditions.append(_operation("f.key", node.key.op, node.key.value, self.params))
+        if node.score is not None:
+            conditions.append(_operation("f.score", node.score.op, node.score.value, self.params))
+        return f"EXISTS (SELECT 1 FROM feedback AS f WHERE f.run_id = {alias}.id AND {' AND '.join(conditions)})"
 
     def metadata(self, node: MetadataMatch, alias: str) -> str:
         conditions: list[str] = []
