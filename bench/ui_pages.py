@@ -1,0 +1,128 @@
+"""Trace page load time with 1,000,000 spans stored: a 1,000-span trace rendered as the waterfall page.
+
+Server time is measured twice: in process (store fetch, page context, template; what the route does)
+and through a real server over HTTP. The baseline, measured in the same run, is the JSON API for the
+same trace (``GET /api/v1/traces/<id>``), which fetches the same tree and only encodes it; the ratio
+shows what the page costs above the data. Target: ≤ 300 ms server time for the page.
+
+    python bench/ui_pages.py [--spans 1000000] [--trace-spans 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from _dataset import build_store
+from _server import running_server
+from tracehound.model import Span
+from tracehound.store.sqlite import SqliteSpanStore
+from tracehound.ui.context import trace_context
+from tracehound.ui.templating import render
+
+TARGET_MS = 300.0
+ROUNDS = 40
+
+
+def wide_trace(n_spans: int) -> list[Span]:
+    """An agent run of ``n_spans`` spans: iterations of an LLM call and tools, some in parallel, some failing.
+
+    The ids are derived from the size, so running the benchmark again rewrites the same trace.
+    """
+    trace_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"tracehound-bench-ui-{n_spans}"))
+    t0 = int(time.time() * 1e6) - 3_600_000_000
+    spans = [Span(id=trace_id, trace_id=trace_id, name="long_agent_run", run_type="agent", project="bench",
+                  start_time=t0, end_time=t0 + n_spans * 2_000, inputs={"question": "reconcile all invoices"},
+                  outputs={"answer": "done"}, session_id="bench-ui-session")]
+    parent, index = trace_id, 0
+    while len(spans) < n_spans:
+        index += 1
+        sid = str(uuid.uuid5(uuid.UUID(trace_id), str(index)))
+        start = t0 + index * 2_000
+        if index % 10 == 1:  # an iteration opens: its nine children follow
+            spans.append(Span(id=sid, trace_id=trace_id, parent_id=trace_id, name=f"iteration_{index // 10}",
+                              run_type="chain", project="bench", start_time=start, end_time=start + 19_500))
+            parent = sid
+            continue
+        run_type = "llm" if index % 10 == 2 else "tool"
+        spans.append(Span(
+            id=sid, trace_id=trace_id, parent_id=parent, name=f"{run_type}_{index}", run_type=run_type,
+            project="bench", start_time=start, end_time=start + (3_500 if index % 3 == 0 else 1_800),
+            inputs={"step": index, "args": {"query": f"invoice {index}", "limit": 20}},
+            outputs={"rows": [{"id": n, "amount": n * 3.5} for n in range(5)]},
+            prompt_tokens=500 if run_type == "llm" else None, completion_tokens=80 if run_type == "llm" else None,
+            error="TimeoutError: upstream took too long" if index % 97 == 0 else None,
+        ))
+    return spans
+
+
+def timed(func: Callable[[], object], rounds: int = ROUNDS) -> tuple[float, float]:
+    """Median and p95 in milliseconds (after three warm-up calls)."""
+    for _ in range(3):
+        func()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[max(int(len(samples) * 0.95) - 1, 0)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=1_000_000, help="spans in the store")
+    parser.add_argument("--trace-spans", type=int, default=1_000, help="spans in the trace shown")
+    args = parser.parse_args()
+    path = build_store(args.spans)
+    store = SqliteSpanStore(path)
+    spans = wide_trace(args.trace_spans)
+    store.upsert(spans)
+    trace_id = spans[0].trace_id
+    total = store.count()
+    print(f"ui_pages: trace page of a {len(spans):,}-span trace, {total:,} spans stored")
+
+    def page_in_process() -> str:
+        return render("trace.html", trace_context(store, trace_id))
+
+    html_bytes = len(page_in_process().encode())
+    fetch_ms, _ = timed(lambda: store.get_trace(trace_id))
+    context_ms, _ = timed(lambda: trace_context(store, trace_id))
+    page_ms, page_p95 = timed(page_in_process)
+    print(f"  in process  store.get_trace  median {fetch_ms:7.1f} ms")
+    print(f"  in process  + page context   median {context_ms:7.1f} ms")
+    print(f"  in process  + template       median {page_ms:7.1f} ms  p95 {page_p95:7.1f} ms  "
+          f"({html_bytes / 1e6:.2f} MB of HTML)")
+    store.close()
+
+    with running_server(os.path.dirname(path)) as port:
+        base = f"http://127.0.0.1:{port}"
+
+        def fetch(url: str) -> Callable[[], object]:
+            def get() -> bytes:
+                with urllib.request.urlopen(url) as response:
+                    return response.read()
+            return get
+
+        api_ms, api_p95 = timed(fetch(f"{base}/api/v1/traces/{trace_id}"))
+        http_ms, http_p95 = timed(fetch(f"{base}/trace/{trace_id}"))
+        deep_ms, _ = timed(fetch(f"{base}/trace/{trace_id}?span={spans[len(spans) // 2].id}"))
+        detail_ms, _ = timed(fetch(f"{base}/trace/{trace_id}/span/{spans[len(spans) // 2].id}"))
+    print(f"  http  baseline: JSON API /api/v1/traces  median {api_ms:7.1f} ms  p95 {api_p95:7.1f} ms")
+    print(f"  http  trace page /trace/<id>             median {http_ms:7.1f} ms  p95 {http_p95:7.1f} ms  "
+          f"{http_ms / api_ms:.1f}x the JSON API; target {TARGET_MS:.0f} ms "
+          f"({TARGET_MS / http_ms:.1f}x headroom at the median) {'OK' if http_ms <= TARGET_MS else 'OVER TARGET'}")
+    print(f"  http  deep link /trace/<id>?span=<id>    median {deep_ms:7.1f} ms")
+    print(f"  http  span detail fragment (row click)   median {detail_ms:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
