@@ -72,7 +72,7 @@ def agent_turn(turn: int) -> list[dict[str, Any]]:
 
 
 def big_trace(n_spans: int = 10_000) -> list[dict[str, Any]]:
-    """A root, 99 sequential iterations, each with 100 children (a few nested two deep)."""
+    """A root, 99 sequential iterations, each with 100 children in groups of ten (half of each in parallel)."""
     trace_id = str(uuid.uuid4())
     spans = [_span(trace_id, None, "batch_job", "chain", 0, 99 * 1000 + 10, id=trace_id)]
     per_iteration = (n_spans - 1) // 99 - 1
@@ -82,7 +82,8 @@ def big_trace(n_spans: int = 10_000) -> list[dict[str, Any]]:
         parent = it["id"]
         for j in range(per_iteration):
             run_type = ("llm", "tool", "retriever", "parser")[j % 4]
-            start = i * 1000 + 10 + j * 9.5
+            # Members 5-9 of each group of ten fan out in parallel; the rest run one after another.
+            start = i * 1000 + 10 + (j if j % 10 < 5 else j - j % 10 + 5) * 9.5
             end = start + (94 if j % 10 == 0 else 9)  # a group's head spans its nine members
             child = _span(trace_id, parent if j % 10 else it["id"], f"step_{i}_{j}", run_type, start, end,
                           inputs={"i": i, "j": j}, outputs={"ok": True},
