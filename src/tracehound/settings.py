@@ -89,6 +89,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("alert_interval_s", 5.0, "Server: how often windowed alert rules (error rate, latency) are evaluated.",
             float),
     Setting("public_url", None, "Server: base URL used in alert links to traces (default http://host:port)."),
+    Setting("detect_interval_s", 0.0,
+            "Server: run the scheduled detectors (the rules file's [detectors] tables, else all that need no"
+            " lists) every this many seconds and save their results; 0 turns scheduling off.", float),
     Setting("judge_base_url", None, "Evals: OpenAI-compatible base URL of the LLM judge (e.g. https://api.openai.com/v1)."),
     Setting("judge_model", None, "Evals: the judge's pinned model id (a dated snapshot, not an alias)."),
     Setting("judge_api_key", None, "Evals: API key for the judge endpoint (sent as a Bearer token, never logged)."),
@@ -131,6 +134,7 @@ class Settings:
     alert_rules_file: str | None = None
     alert_interval_s: float = 5.0
     public_url: str | None = None
+    detect_interval_s: float = 0.0
     judge_base_url: str | None = None
     judge_model: str | None = None
     judge_api_key: str | None = None

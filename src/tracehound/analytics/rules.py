@@ -11,6 +11,9 @@ A rules file is TOML (``tomllib``) or, when PyYAML is installed, YAML::
     threshold = 3                  # run_tokens | empty_retrieval | threshold
     channels = [{type = "webhook", url = "https://hooks.example/alerts"}]
 
+    [detectors.cost_spike]         # scheduled detectors (TRACEHOUND_DETECT_INTERVAL_S) and their params
+    threshold = 1.5
+
 Every kind has defaults (``DEFAULTS``), so ``{id, kind}`` is a complete rule.
 """
 
@@ -105,6 +108,7 @@ def rule_from_dict(data: dict[str, Any], *, source: str = "api") -> Rule:
 class RulesFile:
     rules: list[Rule]
     models: dict[str, int]
+    detectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # scheduled detector → params
 
 
 def load_rules_file(path: str | Path) -> RulesFile:
@@ -127,7 +131,8 @@ def load_rules_file(path: str | Path) -> RulesFile:
                           setting="TRACEHOUND_ALERT_RULES_FILE") from None
     except (OSError, ValueError, QueryError) as exc:
         raise ConfigError(f"{path}: {exc}", setting="TRACEHOUND_ALERT_RULES_FILE") from None
-    return RulesFile(rules, {str(k): int(v) for k, v in (data.get("models") or {}).items()})
+    detectors = {str(name): dict(params or {}) for name, params in (data.get("detectors") or {}).items()}
+    return RulesFile(rules, {str(k): int(v) for k, v in (data.get("models") or {}).items()}, detectors)
 
 
 def context_window(model: str | None, extra: dict[str, int] | None = None) -> int | None:

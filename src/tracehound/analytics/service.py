@@ -1,10 +1,12 @@
-"""Starting and stopping alert evaluation for a server's services (kept out of ``server/services.py``)."""
+"""Starting and stopping alert evaluation and scheduled detectors (kept out of ``server/services.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tracehound.analytics.alerts import AlertStore
+from tracehound.analytics.detectors.results import DetectorResultStore
+from tracehound.analytics.detectors.schedule import DetectorScheduler, default_plan
 from tracehound.analytics.evaluator import Evaluator
 from tracehound.analytics.rules import load_rules_file
 
@@ -20,10 +22,22 @@ def start_alerts(services: Any) -> Evaluator | None:
     if settings.alerts:
         services.pipeline.on_commit.append(evaluator.notify)
         evaluator.start()
+    services.detector_results = DetectorResultStore(services.spans.path)
+    plan = (rules_file.detectors if rules_file and rules_file.detectors
+            else default_plan(settings.detect_interval_s))
+    services.detector_scheduler = DetectorScheduler(services.spans, services.detector_results, plan,
+                                                    settings.detect_interval_s)
+    services.detector_scheduler.start()
     return evaluator
 
 
 def stop_alerts(services: Any) -> None:
+    scheduler = getattr(services, "detector_scheduler", None)
+    if scheduler is not None:
+        scheduler.stop()
+    results = getattr(services, "detector_results", None)
+    if results is not None:
+        results.close()
     evaluator = getattr(services, "evaluator", None)
     if evaluator is not None:
         evaluator.stop()

@@ -12,8 +12,10 @@ if find_spec("click") is None or find_spec("fastapi") is None:  # a slim, SDK-on
         sys.exit("The tracehound command needs the server extra: pip install 'tracehound[server]'")
 
 else:
-    from tracehound.cli import datasets as _datasets  # noqa: F401  (registers commands)
+    from tracehound.cli import alerts as _alerts  # noqa: F401  (registers commands)
+    from tracehound.cli import datasets as _datasets  # noqa: F401
     from tracehound.cli import demo as _demo  # noqa: F401
+    from tracehound.cli import detect as _detect  # noqa: F401
     from tracehound.cli import eval as _eval  # noqa: F401
     from tracehound.cli import ingest as _ingest  # noqa: F401
     from tracehound.cli import lookups as _lookups  # noqa: F401

@@ -14,6 +14,7 @@ from tracehound.errors import TracehoundError
 from tracehound.server.responses import FastJSON
 from tracehound.server.routes import alerts as alerts_routes
 from tracehound.server.routes import datasets as datasets_routes
+from tracehound.server.routes import detectors as detectors_routes
 from tracehound.server.routes import experiments as experiments_routes
 from tracehound.server.routes import feedback as feedback_routes
 from tracehound.server.routes import lookups, otlp, projects, runs, sessions, spans, traces
@@ -26,7 +27,7 @@ from tracehound.settings import Settings
 ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.router, runs.router, lookups.router)
 ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
 ROUTERS += (sampling_routes.router,)
-ROUTERS += (metrics_routes.router, alerts_routes.router)
+ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router)
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path
 
 

@@ -1,0 +1,52 @@
+"""Cost spike by prompt version: tokens per llm call grouped by a metadata key, versions in the order they appeared.
+
+Each version is compared with the one before it; a jump of ``threshold`` times or more in tokens
+per call (both versions with at least ``min_calls`` calls) is flagged, with the new version's most
+expensive calls as evidence.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from tracehound.analytics.detectors.base import MAX_EVIDENCE, DetectorResult, Finding, Param, scope_sql, window_of
+from tracehound.store.sqlite.spans import SqliteSpanStore
+
+NAME = "cost_spike"
+DESCRIPTION = "Tokens per llm call by prompt_version (or another metadata key); flags the version that jumped."
+PARAMS = {
+    "key": Param("prompt_version", "Metadata key naming the version."),
+    "threshold": Param(1.5, "Flag a version whose tokens per call is this many times its predecessor's.", float),
+    "min_calls": Param(20, "Least calls of each version compared.", int),
+    "run_type": Param("llm", "Run type of the calls counted."),
+}
+
+
+def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
+    window = window_of(params)
+    where, args = scope_sql(params, window)
+    path = f"$.{params['key']}"
+    rows = store.read_sql(
+        "SELECT json_extract(metadata, ?) AS v, count(*), sum(coalesce(total_tokens, 0)), sum(coalesce(cost, 0)),"
+        f" min(start_us) FROM spans WHERE run_type = ? AND metadata IS NOT NULL AND {where}"
+        " GROUP BY v HAVING v IS NOT NULL ORDER BY min(start_us)", [path, params["run_type"], *args])
+    versions = [{"version": str(v), "calls": n, "tokens_per_call": tokens / n, "cost_per_call": cost / n,
+                 "first_seen_us": first} for v, n, tokens, cost, first in rows]
+    findings = []
+    eligible = [v for v in versions if v["calls"] >= params["min_calls"]]
+    for previous, current in itertools.pairwise(eligible):
+        before, after = previous["tokens_per_call"], current["tokens_per_call"]
+        if before and after >= params["threshold"] * before:
+            ratio = current["tokens_per_call"] / previous["tokens_per_call"]
+            traces = [t for (t,) in store.read_sql(
+                f"SELECT trace_id FROM spans WHERE run_type = ? AND json_extract(metadata, ?) = ? AND {where}"
+                f" ORDER BY total_tokens DESC LIMIT {MAX_EVIDENCE}",
+                [params["run_type"], path, current["version"], *args])]
+            findings.append(Finding(
+                current["version"], f"{params['key']} {current['version']}: {current['tokens_per_call']:.0f} tokens"
+                f" per call, {ratio:.1f}x {previous['version']} ({previous['tokens_per_call']:.0f})", value=ratio,
+                traces=list(dict.fromkeys(traces)), details={"previous": previous, "current": current}))
+    return DetectorResult(NAME, params, findings, f"{len(versions)} version(s) of {params['key']};"
+                          f" {len(findings)} jump(s)", scanned=sum(v["calls"] for v in versions),
+                          details={"versions": versions})
