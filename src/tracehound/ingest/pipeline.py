@@ -74,6 +74,7 @@ class IngestPipeline:
             self.dropped_store = SqliteDroppedStore(spans.path, synchronous=settings.sqlite_synchronous)
         self.committed_spans = 0
         self.commits = 0
+        self._last_commit_s = 0.0
         # Called on the writer thread with the rows of each commit; must only hand them off (alerts).
         self.on_commit: list[Callable[[list[tuple[Any, ...]]], None]] = []
 
@@ -98,6 +99,10 @@ class IngestPipeline:
     def pending_spans(self) -> int:
         """Spans accepted for writing but not yet committed."""
         return self._pending_spans
+
+    def is_idle(self, quiet_s: float = 1.0) -> bool:
+        """Nothing waiting and no commit for ``quiet_s``: a moment for background work (indexing)."""
+        return self._pending_spans == 0 and time.monotonic() - self._last_commit_s >= quiet_s
 
     # Submitting -------------------------------------------------------------------------------
 
@@ -236,6 +241,7 @@ class IngestPipeline:
         self.spans.upsert_rows(rows)
         self.committed_spans += len(rows)
         self.commits += 1
+        self._last_commit_s = time.monotonic()
         for hook in self.on_commit:
             try:
                 hook(rows)

@@ -33,10 +33,12 @@ class Services:
 
     def start(self) -> None:
         self.pipeline.start()
+        self.spans.search_index.start(is_idle=self.pipeline.is_idle)
         self.evaluator = start_alerts(self)
 
     def close(self) -> None:
         self.pipeline.stop()
+        self.spans.search_index.stop()
         stop_alerts(self)
         self.spans.close()
         self.meta.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from tracehound.store.payload import payload_text
@@ -129,13 +130,19 @@ class SearchIndex:
 
     # Background ---------------------------------------------------------------------------------
 
-    def start(self, interval_s: float = 0.5) -> None:
-        """Index in a daemon thread: a chunk at a time, sleeping ``interval_s`` when there is nothing to do."""
+    def start(self, interval_s: float = 0.5, *, is_idle: Callable[[], bool] | None = None) -> None:
+        """Index in a daemon thread: a chunk at a time, sleeping ``interval_s`` when there is nothing to do.
+
+        Args:
+            is_idle: when given, index only while it answers True. Indexing costs far more per span
+                than storing it, so under sustained ingest it would take the writer's CPU; the server
+                passes "no commit lately" and lets searches catch up on demand instead.
+        """
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(interval_s,), name="tracehound-search-index",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(interval_s, is_idle),
+                                        name="tracehound-search-index", daemon=True)
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
@@ -144,8 +151,11 @@ class SearchIndex:
             self._thread.join(timeout_s)
             self._thread = None
 
-    def _run(self, interval_s: float) -> None:
+    def _run(self, interval_s: float, is_idle: Callable[[], bool] | None) -> None:
         while not self._stop.is_set():
+            if is_idle is not None and not is_idle():
+                self._stop.wait(interval_s)
+                continue
             try:
                 busy = self.catch_up(max_chunks=1) >= self.chunk_rows or self.compact(max_steps=1)
             except Exception:  # the index is a cache of `spans`: log, and try again later
