@@ -5,6 +5,8 @@ Everything is sent through the real ingest API (``POST /api/v1/spans``) of a run
 
 from __future__ import annotations
 
+import functools
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,8 @@ class Seeded:
     turns: list[dict[str, str]] = field(default_factory=list)  # per turn: trace_id, and span ids by name
     big_trace_id: str = ""
     big_deep_span_id: str = ""
+    dash_traces: list[str] = field(default_factory=list)  # the recent runs, oldest first
+    example_ids: list[str] = field(default_factory=list)
 
 
 def _span(trace_id: str, parent: str | None, name: str, run_type: str, start_ms: float, end_ms: float,
@@ -93,6 +97,71 @@ def big_trace(n_spans: int = 10_000) -> list[dict[str, Any]]:
     return spans[:n_spans]
 
 
+DASH_PROJECT = "dash-shop"
+DASH_RUNS = 20
+GATEWAY_502 = "HTTPError: payment gateway returned 502"
+CARD_TIMEOUT = "TimeoutError: card network timed out"
+
+
+def _run_span(trace_id: str, start: int, i: int, name: str, run_type: str, offset_ms: int, length_ms: int,
+              parent: str | None = "", **fields: Any) -> dict[str, Any]:
+    """A span of recent run ``i`` (the parent defaults to the run's root)."""
+    return {"id": fields.pop("id", None) or str(uuid.uuid4()), "trace_id": trace_id,
+            "parent_id": trace_id if parent == "" else parent, "name": name, "run_type": run_type,
+            "start_time": start + offset_ms * 1000, "end_time": start + (offset_ms + length_ms) * 1000,
+            "project": DASH_PROJECT, "session_id": f"dash-s{i // 4}", "user_id": f"user-{i % 3}", **fields}
+
+
+def recent_runs(now_us: int) -> list[list[dict[str, Any]]]:
+    """``DASH_RUNS`` agent runs over the last ten minutes, with numbers the dashboard tests check.
+
+    Run ``i`` has an LLM call of ``100 * (i + 1)`` tokens costing ``0.001 * (i + 1)``, a ``search`` tool
+    (two when ``i`` is odd), and ``charge_card``, which fails in runs 0, 5, 10, 15 (20% errors): a 502 in
+    0 and 10, a timeout in 5 and 15. A failed charge fails the run. Sessions hold four runs each; users
+    rotate over three.
+    """
+    runs = []
+    for i in range(DASH_RUNS):
+        trace_id = str(uuid.uuid4())
+        start = now_us - (DASH_RUNS - i) * 30_000_000
+        fails = i % 5 == 0
+        error = (GATEWAY_502 if i % 10 == 0 else CARD_TIMEOUT) if fails else None
+
+        span = functools.partial(_run_span, trace_id, start, i)
+        spans = [span("checkout_agent", "agent", 0, 3000, None, id=trace_id,
+                      inputs={"question": f"buy item {i}"}, outputs={"answer": "done"},
+                      **({"error": f"ToolError: {error}"} if error else {})),
+                 span("plan", "llm", 10, 500, model="gpt-4o-mini", prompt_tokens=80 * (i + 1),
+                      completion_tokens=20 * (i + 1), cost=0.001 * (i + 1)),
+                 span("search", "tool", 520, 100 + 10 * i, inputs={"q": f"item {i}"}, outputs={"hits": 3})]
+        if i % 2:
+            spans.append(span("search", "tool", 700, 50, inputs={"q": "again"}, outputs={"hits": 1}))
+        spans.append(span("charge_card", "tool", 900, 200 + 40 * i, inputs={"amount": 10 + i},
+                          **({"error": f"{error}\n  at gateway.charge()"} if error else {"outputs": {"ok": True}})))
+        runs.append(spans)
+    return runs
+
+
+def seed_evals(client: httpx.Client, seeded: Seeded) -> None:
+    """A dataset of three questions, and two experiments over it: one example fixed, one regressed."""
+    client.post("/api/v1/datasets", json={"name": "support-faq", "description": "questions users ask"})
+    examples = [{"inputs": {"question": q}, "outputs": {"answer": a}, "splits": ["test"]}
+                for q, a in zip(QUESTIONS, ANSWERS, strict=True)]
+    body = client.post("/api/v1/datasets/support-faq/examples", json={"examples": examples}).json()
+    seeded.example_ids = [example["id"] for example in body["examples"]]
+    # baseline passes 0 and 2; candidate passes 0 and 1: example 1 fixed, example 2 regressed.
+    for name, passes, scores in (("baseline-v1", (True, False, True), (0.9, 0.2, 0.8)),
+                                 ("candidate-v2", (True, True, False), (0.9, 0.95, 0.3))):
+        client.post("/api/v1/experiments", json={"name": name, "dataset": "support-faq"}).raise_for_status()
+        results = [{"example_id": example_id, "run_id": turn["trace_id"], "trace_id": turn["trace_id"],
+                    "passed": passed, "scores": {"correctness": score}}
+                   for example_id, turn, passed, score in zip(seeded.example_ids, seeded.turns, passes, scores,
+                                                              strict=True)]
+        client.post(f"/api/v1/experiments/{name}/results", json={"results": results}).raise_for_status()
+        summary = {"examples": 3, "runs": 3, "passed": sum(passes)}
+        client.patch(f"/api/v1/experiments/{name}", json={"summary": summary}).raise_for_status()
+
+
 def seed(base_url: str) -> Seeded:
     """Send the data to the server and return the ids to navigate to."""
     seeded = Seeded()
@@ -106,4 +175,16 @@ def seed(base_url: str) -> Seeded:
             client.post("/api/v1/spans", json={"spans": big[start : start + 2000]}).raise_for_status()
         seeded.big_trace_id = big[0]["trace_id"]
         seeded.big_deep_span_id = big[-5]["id"]
+        feedback = [{"run_id": seeded.turns[1]["trace_id"], "key": "thumbs", "score": 0, "source": "user",
+                     "comment": "the carrier answer did not help"},
+                    {"run_id": seeded.turns[2]["trace_id"], "key": "thumbs", "score": 1, "source": "user"}]
+        client.post("/api/v1/feedback", json={"feedback": feedback}).raise_for_status()
+        for spans in recent_runs(int(time.time() * 1e6)):
+            client.post("/api/v1/spans", json={"spans": spans}).raise_for_status()
+            seeded.dash_traces.append(spans[0]["trace_id"])
+        seed_evals(client, seeded)
+        client.put("/api/v1/alerts/rules/charge-errors",
+                   json={"kind": "error_rate", "threshold": 0.1, "min_calls": 5, "project": DASH_PROJECT}
+                   ).raise_for_status()
+        client.post("/api/v1/alerts/evaluate").raise_for_status()
     return seeded

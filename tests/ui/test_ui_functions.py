@@ -7,9 +7,10 @@ import uuid
 import pytest
 
 from tracehound.model import Span
+from tracehound.query.timing import critical_span_ids as critical_path
+from tracehound.query.timing import parallel_span_ids as parallel_spans
 from tracehound.ui import formatting
 from tracehound.ui.charts import MIN_BAR_PCT, bar, nice_step, time_axis
-from tracehound.ui.critical_path import critical_path, parallel_spans
 from tracehound.ui.jsonview import json_html
 from tracehound.ui.messages import answer, user_message
 

@@ -5,14 +5,19 @@ same for every store. The critical path follows the usual definition (Jaeger's):
 the end of a span, the child that finished last is what the span was waiting for; recurse into it,
 then continue from that child's start with the child that finished last before it. Time no child
 covers is the span's own ("self") time. The segments tile the root's duration exactly.
+The trace page marks the spans waited on (``critical_span_ids``) and those that overlapped a sibling.
 
     path = critical_path(store.get_trace(trace_id))
     groups = parallel_groups(store.get_trace(trace_id))
+    on_path = critical_span_ids(spans)        # set of ids, for highlighting rows
+
+Every walk is iterative: a 10,000-deep chain is fine.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,20 +55,11 @@ class SiblingGroup:
         return self.max_concurrency > 1
 
 
-def _end(span: Span, children: dict[str, list[Span]]) -> int:
-    """A running span ends, for this purpose, when the last thing under it does."""
-    if span.end_us is not None:
-        return span.end_us
-    kids = children.get(span.id, ())
-    return max([span.start_us, *(_end(kid, children) for kid in kids)])
-
-
-def _children(nodes: list[TreeNode]) -> tuple[list[Span], dict[str, list[Span]]]:
-    ids = {node.span.id for node in nodes}
+def _children(spans: Sequence[Span]) -> tuple[list[Span], dict[str, list[Span]]]:
+    ids = {span.id for span in spans}
     roots: list[Span] = []
     children: dict[str, list[Span]] = defaultdict(list)
-    for node in nodes:
-        span = node.span
+    for span in spans:
         if span.parent_id in ids:
             children[span.parent_id].append(span)  # type: ignore[index]
         else:
@@ -71,14 +67,83 @@ def _children(nodes: list[TreeNode]) -> tuple[list[Span], dict[str, list[Span]]]
     return roots, children
 
 
-def critical_path(nodes: list[TreeNode]) -> list[Segment]:
+def _ends(roots: list[Span], children: dict[str, list[Span]]) -> dict[str, int]:
+    """Each span's end; a running span ends, for this purpose, when the last thing under it does.
+
+    Children are visited before their parents without recursion, so a 10,000-deep chain is fine.
+    """
+    order: list[Span] = []
+    stack = list(roots)
+    while stack:
+        span = stack.pop()
+        order.append(span)
+        stack.extend(children.get(span.id, ()))
+    ends: dict[str, int] = {}
+    for span in reversed(order):
+        end = span.end_us
+        if end is None:
+            end = max([span.start_us, *(ends[kid.id] for kid in children.get(span.id, ()))])
+        ends[span.id] = end
+    return ends
+
+
+def _walk(root: Span, children: dict[str, list[Span]], ends: dict[str, int]) -> tuple[list[Segment], set[str]]:
+    """The segments of ``root`` latest first (the caller reverses), and the ids of the spans it waited on.
+
+    A child that finished after the step chosen next to it (it overlapped that step) still gets the
+    stretch before the step started, so the segments tile the root; but it is not one of the spans
+    *waited on*: those are the steps that each finished before the next began (Jaeger's path).
+    """
+    out: list[Segment] = []
+    waited: set[str] = set()
+    # Frame: span, start, end, children by end (latest first), next child, cursor, strict cursor, overlapped.
+    root_end = ends[root.id]
+    stack: list[list[Any]] = [[root, root.start_us, root_end, _by_end(root, children, ends), 0, root_end, root_end,
+                               False]]
+    while stack:
+        frame = stack[-1]
+        span, start, end, kids, index, cursor, strict, overlapped = frame
+        if not overlapped:
+            waited.add(span.id)
+        pushed = False
+        while index < len(kids) and cursor > start:
+            kid = kids[index]
+            index += 1
+            real_end = ends[kid.id]
+            kid_end = min(real_end, cursor)
+            kid_start = max(kid.start_us, start)
+            if kid_end < kid_start:
+                continue
+            if kid_end < cursor:
+                out.append(Segment(span, kid_end, cursor))
+            kid_overlapped = overlapped or min(real_end, end) > strict
+            if not kid_overlapped:
+                strict = kid.start_us
+            frame[4:7] = index, kid_start, strict
+            clipped_end = min(real_end, end)  # skew: a child never outlasts its parent
+            stack.append([kid, kid_start, clipped_end, _by_end(kid, children, ends), 0, kid_end, clipped_end,
+                          kid_overlapped])
+            pushed = True
+            break
+        if pushed:
+            continue
+        if cursor > start:
+            out.append(Segment(span, start, cursor))
+        stack.pop()
+    return out, waited
+
+
+def _by_end(span: Span, children: dict[str, list[Span]], ends: dict[str, int]) -> list[Span]:
+    return sorted(children.get(span.id, ()), key=lambda kid: ends[kid.id], reverse=True)
+
+
+def critical_path(nodes: Sequence[TreeNode]) -> list[Segment]:
     """The segments, in time order, that the first root's duration is made of; empty for no spans."""
-    roots, children = _children(nodes)
+    spans = [node.span for node in nodes]
+    roots, children = _children(spans)
     if not roots:
         return []
-    root = roots[0]
-    segments: list[Segment] = []
-    _walk(root, root.start_us, _end(root, children), children, segments)
+    segments, _ = _walk(roots[0], children, _ends(roots, children))
     segments.reverse()
     merged: list[Segment] = []
     for segment in segments:
@@ -89,28 +154,43 @@ def critical_path(nodes: list[TreeNode]) -> list[Segment]:
     return merged
 
 
-def _walk(span: Span, start: int, end: int, children: dict[str, list[Span]], out: list[Segment]) -> None:
-    """Append the segments of ``span`` within [start, end], latest first (the caller reverses)."""
-    kids = sorted(children.get(span.id, ()), key=lambda kid: _end(kid, children), reverse=True)
-    cursor = end
-    for kid in kids:
-        if cursor <= start:
-            break
-        kid_end = min(_end(kid, children), cursor)
-        kid_start = max(kid.start_us, start)
-        if kid_end <= kid_start or kid_end > cursor:
+def critical_span_ids(spans: Sequence[Span]) -> set[str]:
+    """The ids of the spans each root waited on: its critical path without spans that only overlapped it.
+
+    Of siblings that ran in parallel only the one that finished last is on it; sequential steps all are.
+    A child that ends after its parent (clock skew between services) is clipped to the parent's end.
+    """
+    roots, children = _children(spans)
+    ends = _ends(roots, children)
+    found: set[str] = set()
+    for root in roots:
+        found |= _walk(root, children, ends)[1]
+    return found
+
+
+def parallel_span_ids(spans: Sequence[Span]) -> set[str]:
+    """The ids of spans whose run overlaps a sibling's (same parent), e.g. tools called concurrently."""
+    roots, children = _children(spans)
+    ends = _ends(roots, children)
+    overlapping: set[str] = set()
+    for group in (*children.values(), roots):
+        if len(group) < 2:
             continue
-        if kid_end < cursor:
-            out.append(Segment(span, kid_end, cursor))
-        _walk(kid, kid_start, kid_end, children, out)
-        cursor = kid_start
-    if cursor > start:
-        out.append(Segment(span, start, cursor))
+        ordered = sorted(group, key=lambda span: span.start_us)
+        latest = ordered[0]
+        for span in ordered[1:]:
+            if span.start_us < ends[latest.id]:
+                overlapping.add(span.id)
+                overlapping.add(latest.id)
+            if ends[span.id] > ends[latest.id]:
+                latest = span
+    return overlapping
 
 
-def parallel_groups(nodes: list[TreeNode]) -> list[SiblingGroup]:
+def parallel_groups(nodes: Sequence[TreeNode]) -> list[SiblingGroup]:
     """For every span with two or more children: did those children overlap in time, and by how much."""
-    _, children = _children(nodes)
+    roots, children = _children([node.span for node in nodes])
+    ends = _ends(roots, children)
     by_id = {node.span.id: node.span for node in nodes}
     groups = []
     for parent_id, kids in children.items():
@@ -119,7 +199,7 @@ def parallel_groups(nodes: list[TreeNode]) -> list[SiblingGroup]:
         events = []
         for kid in kids:
             events.append((kid.start_us, 1))
-            events.append((_end(kid, children), -1))
+            events.append((ends[kid.id], -1))
         events.sort(key=lambda event: (event[0], event[1]))  # ends before starts at the same instant
         running = peak = overlap = busy = 0
         last = events[0][0]
@@ -131,14 +211,14 @@ def parallel_groups(nodes: list[TreeNode]) -> list[SiblingGroup]:
             running += delta
             peak = max(peak, running)
             last = at
-        total = sum(_end(kid, children) - kid.start_us for kid in kids)
+        total = sum(ends[kid.id] - kid.start_us for kid in kids)
         groups.append(SiblingGroup(by_id[parent_id], sorted(kids, key=lambda kid: kid.start_us), peak, overlap,
                                    busy, total))
     groups.sort(key=lambda group: group.parent.start_us)
     return groups
 
 
-def timing_report(trace_id: str, nodes: list[TreeNode]) -> dict[str, Any]:
+def timing_report(trace_id: str, nodes: Sequence[TreeNode]) -> dict[str, Any]:
     """The critical path and the sibling groups of a trace, as the API and the CLI show them."""
     path = critical_path(nodes)
     root = path[0].span if path else nodes[0].span

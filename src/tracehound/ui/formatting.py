@@ -29,6 +29,11 @@ def duration(us: int | float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def millis(ms: int | float | None) -> str:
+    """A duration given in milliseconds (as metrics report latency), in the form of ``duration``."""
+    return duration(None if ms is None else ms * 1000)
+
+
 def when(us: int | None) -> str:
     """``2026-04-15 10:00:00.123 UTC`` (milliseconds are enough to read; the API keeps µs)."""
     text = iso(us)

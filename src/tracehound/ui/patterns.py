@@ -58,5 +58,9 @@ def patterns_context() -> dict[str, Any]:
                  "duration_us": 2_400_000, "user_message": "Where is my order #1042?",
                  "answer": "It ships tomorrow.", "inputs": {"question": "Where is my order #1042?"},
                  "outputs": {"answer": "It ships tomorrow."}, "error": "ConnectionError: carrier API returned 502",
-                 "span_count": 7, "error_count": 1, "total_tokens": 1494, "cost": 0.00069},
+                 "span_count": 7, "error_count": 1, "total_tokens": 1494, "cost": 0.00069,
+                 "feedback": [{"key": "thumbs", "score": 0.0, "value": None, "comment": "wrong order",
+                               "source": "user"},
+                              {"key": "helpfulness", "score": 1.0, "value": None, "comment": None,
+                               "source": "evaluator"}]},
     }

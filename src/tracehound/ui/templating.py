@@ -71,6 +71,7 @@ def environment() -> Environment:
     )
     env.globals["static"] = static
     env.filters["duration"] = formatting.duration
+    env.filters["ms"] = formatting.millis
     env.filters["when"] = formatting.when
     env.filters["number"] = formatting.number
     env.filters["usd"] = formatting.usd

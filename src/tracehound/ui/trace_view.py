@@ -13,9 +13,9 @@ from typing import Any
 
 from tracehound.errors import NotFound
 from tracehound.model import Span
+from tracehound.query.timing import critical_span_ids, parallel_span_ids
 from tracehound.store.base import TreeNode
 from tracehound.ui.charts import bar, time_axis
-from tracehound.ui.critical_path import critical_path, parallel_spans
 
 
 def trace_totals(spans: Sequence[Span]) -> dict[str, Any]:
@@ -33,8 +33,8 @@ def trace_totals(spans: Sequence[Span]) -> dict[str, Any]:
 def waterfall_rows(nodes: Sequence[TreeNode], origin_us: int, span_us: int) -> list[dict[str, Any]]:
     """One row per span, depth first: indent, bar geometry, run type, status, critical and parallel marks."""
     spans = [node.span for node in nodes]
-    on_path = critical_path(spans)
-    parallel = parallel_spans(spans)
+    on_path = critical_span_ids(spans)
+    parallel = parallel_span_ids(spans)
     rows = []
     count = len(nodes)
     for index, node in enumerate(nodes):

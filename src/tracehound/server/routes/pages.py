@@ -3,7 +3,18 @@
     /                                 projects and recent traces (``?project=``)
     /trace/<id>?span=<id>             waterfall and span detail; a stable deep link for a support ticket
     /trace/<id>/span/<id>             the detail panel alone (fetched when a row is clicked)
-    /session/<id>                     a conversation turn by turn
+    /session/<id>                     a conversation turn by turn, with each turn's feedback
+    /runs?filter=&project=&run_type=&status=&window=&tag=&q=&roots=&cursor=
+                                      the runs table: filter language, quick filters, search, paging
+    /dashboard?project=&window=&end=  tools, latency, tokens, cost, steps, runs per bucket
+    /triage?tool=&since=&project=     "tool X is failing": failures by error, users, sessions, since when
+    /alerts?rule=                     rules, states, firing alerts with evidence traces, history
+    /evals/datasets, /evals/datasets/<name>?version=
+                                      datasets; one with its examples, versions and experiments
+    /evals/experiments                experiments, and a form to compare two
+    /evals/compare?baseline=&candidate=
+                                      two experiments side by side, each row linking to both traces
+(Datasets and experiments live under /evals/ so the LangSmith-compatible ``GET /datasets`` stays free.)
     /-/patterns                       every UI component on one page
     /-/static/<file>?h=<hash>         CSS and JS, cached forever (the hash changes with the file)
 
@@ -21,6 +32,7 @@ from starlette.exceptions import HTTPException
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
 from tracehound.ui import context as pages
+from tracehound.ui.context.runs import RunsParams
 from tracehound.ui.patterns import patterns_context
 from tracehound.ui.templating import asset, render
 
@@ -72,7 +84,7 @@ def home_json(project: str | None = None, svc: Services = Depends(services)) -> 
 @router.get("/trace/{trace_id}")
 def trace(trace_id: str, span: str | None = None, svc: Services = Depends(services)) -> Response:
     trace_id, as_json = _split(trace_id)
-    return _page("trace.html", pages.trace_context(svc.spans, trace_id, span), as_json)
+    return _page("trace.html", pages.trace_context(svc.spans, trace_id, span, svc.meta), as_json)
 
 
 @router.get("/trace/{trace_id}/span/{span_id}")
@@ -84,7 +96,103 @@ def span_detail(trace_id: str, span_id: str, svc: Services = Depends(services)) 
 @router.get("/session/{session_id}")
 def session(session_id: str, project: str | None = None, svc: Services = Depends(services)) -> Response:
     session_id, as_json = _split(session_id)
-    return _page("session.html", pages.session_context(svc.spans, session_id, project), as_json)
+    return _page("session.html", pages.session_context(svc.spans, session_id, project, svc.feedback), as_json)
+
+
+def _runs(request: Request, svc: Services, as_json: bool) -> Response:
+    query = request.query_params
+    params = RunsParams(**{name: query.get(name, "") for name in ("project", "run_type", "status", "tag", "q",
+                                                                   "filter", "cursor")},
+                        window=query.get("window") or "all", roots=query.get("roots", "1") not in ("0", ""))
+    context = pages.runs_context(svc.spans, svc.meta, params)
+    response = _page("runs.html", context, as_json)
+    if context["error"] is not None:
+        response.status_code = 400
+    return response
+
+
+@router.get("/runs")
+def runs(request: Request, svc: Services = Depends(services)) -> Response:
+    return _runs(request, svc, False)
+
+
+@router.get("/runs.json")
+def runs_json(request: Request, svc: Services = Depends(services)) -> Response:
+    return _runs(request, svc, True)
+
+
+@router.get("/dashboard")
+def dashboard(project: str | None = None, window: str = "24h", end: str | None = None,
+              svc: Services = Depends(services)) -> Response:
+    return _page("dashboard.html", pages.dashboard_context(svc.spans, svc.meta, project or None, window, end), False)
+
+
+@router.get("/dashboard.json")
+def dashboard_json(project: str | None = None, window: str = "24h", end: str | None = None,
+                   svc: Services = Depends(services)) -> Response:
+    return _page("dashboard.html", pages.dashboard_context(svc.spans, svc.meta, project or None, window, end), True)
+
+
+@router.get("/triage")
+def triage(tool: str | None = None, since: str = "24h", project: str | None = None,
+           svc: Services = Depends(services)) -> Response:
+    return _page("triage.html", pages.triage_context(svc.spans, tool or None, since, project or None), False)
+
+
+@router.get("/triage.json")
+def triage_json(tool: str | None = None, since: str = "24h", project: str | None = None,
+                svc: Services = Depends(services)) -> Response:
+    return _page("triage.html", pages.triage_context(svc.spans, tool or None, since, project or None), True)
+
+
+def _alerts(svc: Services, rule: str | None) -> dict[str, Any]:
+    return pages.alerts_context(getattr(svc, "alerts", None), getattr(svc, "evaluator", None), rule or None)
+
+
+@router.get("/alerts")
+def alerts(rule: str | None = None, svc: Services = Depends(services)) -> Response:
+    return _page("alerts.html", _alerts(svc, rule), False)
+
+
+@router.get("/alerts.json")
+def alerts_json(rule: str | None = None, svc: Services = Depends(services)) -> Response:
+    return _page("alerts.html", _alerts(svc, rule), True)
+
+
+@router.get("/evals/datasets")
+def datasets(svc: Services = Depends(services)) -> Response:
+    return _page("datasets.html", pages.datasets_context(svc.meta), False)
+
+
+@router.get("/evals/datasets.json")
+def datasets_json(svc: Services = Depends(services)) -> Response:
+    return _page("datasets.html", pages.datasets_context(svc.meta), True)
+
+
+@router.get("/evals/datasets/{name}")
+def dataset(name: str, version: int | None = None, svc: Services = Depends(services)) -> Response:
+    name, as_json = _split(name)
+    return _page("dataset.html", pages.dataset_context(svc.meta, name, version), as_json)
+
+
+@router.get("/evals/experiments")
+def experiments(svc: Services = Depends(services)) -> Response:
+    return _page("experiments.html", pages.experiments_context(svc.meta), False)
+
+
+@router.get("/evals/experiments.json")
+def experiments_json(svc: Services = Depends(services)) -> Response:
+    return _page("experiments.html", pages.experiments_context(svc.meta), True)
+
+
+@router.get("/evals/compare")
+def compare(baseline: str, candidate: str, svc: Services = Depends(services)) -> Response:
+    return _page("compare.html", pages.compare_context(svc.meta, baseline, candidate), False)
+
+
+@router.get("/evals/compare.json")
+def compare_json(baseline: str, candidate: str, svc: Services = Depends(services)) -> Response:
+    return _page("compare.html", pages.compare_context(svc.meta, baseline, candidate), True)
 
 
 @router.get("/-/patterns")

@@ -1,24 +1,22 @@
-"""One context function per page: reads the stores, returns the plain dict a template renders.
-
-The same dict is the page's JSON twin (``/trace/<id>.json``), so a test or a script can read exactly
-what the page shows.
-"""
+"""The trace-centred pages: home (recent traces), trace, span detail, session."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tracehound.errors import NotFound
-from tracehound.store.base import MetaStore, SpanCriteria, SpanStore
+from tracehound.store.base import FeedbackStore, MetaStore, SpanCriteria
+from tracehound.store.sqlite.spans import SqliteSpanStore
 from tracehound.ui.messages import answer, user_message
 from tracehound.ui.trace_view import span_detail, trace_view
 
 RECENT_TRACES = 50
 
 
-def home_context(spans: SpanStore, meta: MetaStore, project: str | None = None) -> dict[str, Any]:
-    """Projects, and the most recent traces (of one project when given)."""
+def home_context(spans: SqliteSpanStore, meta: MetaStore, project: str | None = None) -> dict[str, Any]:
+    """Projects, and the most recent traces (of one project when given) with their whole-trace totals."""
     recent = spans.list_spans(SpanCriteria(project=project, is_root=True, limit=RECENT_TRACES))
+    totals = spans.trace_totals([root.trace_id for root in recent])
     return {
         "project": project,
         "projects": [{"name": p.name, "created_us": p.created_us, "description": p.description}
@@ -27,24 +25,35 @@ def home_context(spans: SpanStore, meta: MetaStore, project: str | None = None) 
             "trace_id": root.trace_id, "name": root.name, "project": root.project, "run_type": root.run_type,
             "status": root.status, "start_us": root.start_us,
             "duration_us": None if root.end_us is None else root.end_us - root.start_us,
-            "total_tokens": root.total_tokens, "cost": root.cost, "session_id": root.session_id,
+            "total_tokens": totals.get(root.trace_id, (0, 0, root.total_tokens, 0))[2],
+            "cost": totals.get(root.trace_id, (0, 0, 0, root.cost))[3], "session_id": root.session_id,
         } for root in recent],
     }
 
 
-def trace_context(spans: SpanStore, trace_id: str, span_id: str | None = None) -> dict[str, Any]:
-    """The trace page: waterfall, totals, and the selected span (``?span=``) in the detail panel.
+def trace_context(spans: SqliteSpanStore, trace_id: str, span_id: str | None = None,
+                  meta: MetaStore | None = None) -> dict[str, Any]:
+    """The trace page: waterfall, totals, the selected span (``?span=``) in the detail panel, and the
+    datasets a run can be added to.
+
+    The tree is read without payloads (the waterfall never shows them); only the selected span is read
+    whole.
 
     Raises:
         NotFound: no such trace, or the span is not in it.
     """
-    nodes = spans.get_trace(trace_id.lower())
+    nodes = spans.get_trace_outline(trace_id.lower())
     if not nodes:
         raise NotFound(f"no trace with id {trace_id}")
-    return trace_view(nodes, span_id)
+    view = trace_view(nodes, span_id)
+    selected = spans.get_span(view["selected_id"])
+    if selected is not None:
+        view["selected"] = span_detail(selected)
+    view["datasets"] = [] if meta is None else [dataset.name for dataset in meta.datasets.list_datasets()]
+    return view
 
 
-def span_context(spans: SpanStore, trace_id: str, span_id: str) -> dict[str, Any]:
+def span_context(spans: SqliteSpanStore, trace_id: str, span_id: str) -> dict[str, Any]:
     """The detail panel of one span, fetched when a waterfall row is clicked.
 
     Raises:
@@ -56,8 +65,11 @@ def span_context(spans: SpanStore, trace_id: str, span_id: str) -> dict[str, Any
     return {"trace_id": span.trace_id, "selected": span_detail(span)}
 
 
-def session_context(spans: SpanStore, session_id: str, project: str | None = None) -> dict[str, Any]:
-    """The session page: each turn's user message, answer, latency, tokens, cost and errors.
+def session_context(spans: SqliteSpanStore, session_id: str, project: str | None = None,
+                    feedback: FeedbackStore | None = None) -> dict[str, Any]:
+    """The session page: each turn's user message, answer, latency, tokens, cost, errors and feedback.
+
+    Feedback is what was recorded on each turn's root run (user thumbs, evaluator scores), newest first.
 
     Raises:
         NotFound: no turns in that session.
@@ -65,6 +77,11 @@ def session_context(spans: SpanStore, session_id: str, project: str | None = Non
     turns = spans.session_turns(session_id, project)
     if not turns:
         raise NotFound(f"no session with id {session_id}")
+    notes: dict[str, list[dict[str, Any]]] = {}
+    if feedback is not None:
+        for item in feedback.list_feedback(run_ids=[turn.root.id for turn in turns]):
+            notes.setdefault(item.run_id, []).append({"key": item.key, "score": item.score, "value": item.value,
+                                                      "comment": item.comment, "source": item.source})
     rows = []
     for number, turn in enumerate(turns, 1):
         root = turn.root
@@ -75,7 +92,7 @@ def session_context(spans: SpanStore, session_id: str, project: str | None = Non
             "user_message": user_message(root.inputs), "answer": answer(root.outputs),
             "inputs": root.inputs, "outputs": root.outputs, "error": root.error,
             "span_count": turn.span_count, "error_count": turn.error_count,
-            "total_tokens": turn.total_tokens, "cost": turn.cost,
+            "total_tokens": turn.total_tokens, "cost": turn.cost, "feedback": notes.get(root.id, []),
         })
     first, last = turns[0].root, turns[-1].root
     return {

@@ -1,0 +1,36 @@
+// "Add to dataset" on the trace page: copies the root run into the chosen dataset as one example,
+// its outputs as the reference, through POST /api/v1/datasets/<name>/promote, then links to it.
+(function () {
+  "use strict";
+  const form = document.querySelector("form[data-add-to-dataset]");
+  if (!form || !form.elements.dataset) return;
+  const status = form.querySelector(".added");
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const name = form.elements.dataset.value;
+    const button = form.querySelector("button");
+    button.disabled = true;
+    status.textContent = "Adding…";
+    try {
+      const response = await fetch("/api/v1/datasets/" + encodeURIComponent(name) + "/promote", {
+        method: "POST",
+        headers: {"content-type": "application/json"},
+        body: JSON.stringify({run_id: form.dataset.run, use_run_outputs: true}),
+      });
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.error ? body.error.message : response.statusText);
+      status.textContent = "";
+      const link = document.createElement("a");
+      link.href = "/evals/datasets/" + encodeURIComponent(name);
+      link.className = "added-link";
+      link.textContent = "Added to " + name + " →";
+      status.appendChild(link);
+    } catch (error) {
+      status.textContent = "Could not add: " + error.message;
+      status.classList.add("bad");
+    } finally {
+      button.disabled = false;
+    }
+  });
+})();
