@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 
@@ -62,6 +62,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("endpoint", None, "SDK: server URL to send spans to. Unset: spans go straight into the local store."),
     Setting("api_key", None, "SDK: API key sent as X-API-Key (never logged)."),
     Setting("project", "default", "SDK: project for spans that do not name one."),
+    Setting("server_api_key", None,
+            "Server: API key clients must send (X-API-Key or Authorization: Bearer) on the API, OTLP and LangSmith"
+            " routes. Unset: no key needed. Compared in constant time, never logged."),
     Setting("tracing", True, "SDK: set to false to turn tracing off (decorators become pass-through).", _bool),
     Setting("sample_rate", 1.0, "SDK: fraction of traces kept.", _fraction),
     Setting("batch_max_spans", 512, "SDK exporter: most spans per request.", int),
@@ -115,6 +118,7 @@ class Settings:
     endpoint: str | None = None
     api_key: str | None = None
     project: str = "default"
+    server_api_key: str | None = field(default=None, repr=False)
     tracing: bool = True
     sample_rate: float = 1.0
     batch_max_spans: int = 512

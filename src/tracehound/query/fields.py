@@ -39,6 +39,7 @@ FIELDS: Final[dict[str, FieldSpec]] = {
     "id": FieldSpec("id", _EXACT),
     "trace_id": FieldSpec("id", _EXACT),
     "parent_run_id": FieldSpec("id", _EXACT),
+    "reference_example_id": FieldSpec("id", _EXACT),
     "name": FieldSpec("text", _TEXT),
     "run_type": FieldSpec("text", _EXACT),
     "status": FieldSpec("text", _EXACT),

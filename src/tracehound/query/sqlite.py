@@ -25,7 +25,7 @@ _COLUMNS: Final = {
     "status": "status", "project": "project", "session_id": "session_id", "user_id": "user_id", "model": "model",
     "start_time": "start_us", "end_time": "end_us", "total_tokens": "total_tokens",
     "prompt_tokens": "prompt_tokens", "completion_tokens": "completion_tokens", "total_cost": "cost",
-    "step": "step",
+    "step": "step", "reference_example_id": "reference_example_id",
 }
 _OPS: Final = {"eq": "=", "neq": "IS NOT", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "like": "LIKE"}
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException
 
 import tracehound
 from tracehound.errors import TracehoundError
+from tracehound.server import langsmith
+from tracehound.server.auth import ApiKeyAuth
 from tracehound.server.responses import FastJSON
 from tracehound.server.routes import alerts as alerts_routes
 from tracehound.server.routes import datasets as datasets_routes
@@ -28,6 +30,7 @@ ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.r
 ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
 ROUTERS += (sampling_routes.router,)
 ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router)
+ROUTERS += langsmith.ROUTERS  # under /-/langsmith; LangSmithPaths brings the SDK's paths there
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path
 
 
@@ -49,6 +52,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.services = svc
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(ApiKeyAuth, api_key=settings.server_api_key)  # inner: sees rewritten paths
+    app.add_middleware(langsmith.LangSmithPaths)
     app.add_exception_handler(TracehoundError, _tracehound_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]

@@ -73,6 +73,28 @@ class SqliteDatasetStore:
     def list_datasets(self) -> list[Dataset]:
         return [_dataset(row) for row in self._db.rows(f"SELECT {_DATASET_COLUMNS} FROM datasets d ORDER BY d.name")]
 
+    def update_dataset(self, dataset_id: str, *, name: str | None = None, description: str | None = None,
+                       metadata: dict[str, Any] | None = None) -> Dataset:
+        """Rename or re-describe a dataset (``None`` keeps the stored value); not a new version.
+
+        Raises:
+            NotFound: no such dataset. Conflict: the new name is taken.
+        """
+        try:
+            with self._db.transaction() as conn:
+                changed = conn.execute(
+                    "UPDATE datasets SET name = coalesce(?, name), description = coalesce(?, description),"
+                    " metadata = coalesce(?, metadata) WHERE id = ?",
+                    (name, description, _json(metadata), dataset_id)).rowcount
+        except Exception as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise Conflict(f"a dataset named {name!r} exists already", field="name") from None
+            raise
+        dataset = self.get_dataset(dataset_id) if changed else None
+        if dataset is None:
+            raise NotFound(f"no dataset with id {dataset_id}")
+        return dataset
+
     def delete_dataset(self, name_or_id: str) -> bool:
         dataset = self.get_dataset(name_or_id)
         if dataset is None:

@@ -61,6 +61,10 @@ class SqliteFeedbackStore:
         rows = self._db.rows(sql + " ORDER BY created_us DESC, id LIMIT ?", [*params, limit])
         return [_feedback(row) for row in rows]
 
+    def get_feedback(self, feedback_id: str) -> Feedback | None:
+        rows = self._db.rows(f"SELECT {_COLUMNS} FROM feedback WHERE id = ?", (feedback_id,))
+        return _feedback(rows[0]) if rows else None
+
     def delete_feedback(self, feedback_id: str) -> bool:
         with self._db.transaction() as conn:
             return conn.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,)).rowcount > 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import msgspec
 
-from tracehound.errors import StoreError
+from tracehound.errors import Conflict, NotFound, StoreError
 from tracehound.store.base import Project
 from tracehound.store.sqlite._locked import LockedConnection
 from tracehound.store.sqlite.connection import connect
@@ -52,6 +52,50 @@ class SqliteMetaStore:
     def get_project(self, name: str) -> Project | None:
         rows = self._rows("SELECT name, created_us, description, metadata FROM projects WHERE name = ?", (name,))
         return _project(rows[0]) if rows else None
+
+    def create_project(self, name: str, *, description: str | None = None,
+                       metadata: dict[str, object] | None = None) -> Project:
+        """Create a project explicitly (ingest creates them implicitly). Raises ``Conflict`` when it exists."""
+        stamp = now_us()
+        try:
+            with self._lock:
+                cursor = self._conn.execute(
+                    "INSERT INTO projects (name, created_us, description, metadata) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(name) DO NOTHING",
+                    (name, stamp, description, msgspec.json.encode(metadata or {}).decode()))
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite: {exc}") from exc
+        if cursor.rowcount == 0:
+            raise Conflict(f"a project named {name!r} exists already", field="name")
+        self._known.add(name)
+        return Project(name, stamp, description, dict(metadata or {}))
+
+    def update_project(self, name: str, *, description: str | None = None,
+                       metadata: dict[str, object] | None = None) -> Project:
+        """Set a project's description and/or metadata (``None`` keeps the stored value). Raises ``NotFound``."""
+        try:
+            with self._lock:
+                cursor = self._conn.execute(
+                    "UPDATE projects SET description = coalesce(?, description), metadata = coalesce(?, metadata)"
+                    " WHERE name = ?",
+                    (description, None if metadata is None else msgspec.json.encode(metadata).decode(), name))
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite: {exc}") from exc
+        if cursor.rowcount == 0:
+            raise NotFound(f"no project named {name!r}")
+        project = self.get_project(name)
+        assert project is not None
+        return project
+
+    def delete_project(self, name: str) -> bool:
+        """Forget a project (its spans are the span store's to delete); ``False`` when unknown."""
+        try:
+            with self._lock:
+                deleted = self._conn.execute("DELETE FROM projects WHERE name = ?", (name,)).rowcount > 0
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite: {exc}") from exc
+        self._known.discard(name)
+        return deleted
 
     def close(self) -> None:
         with self._lock:

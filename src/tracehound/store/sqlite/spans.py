@@ -204,6 +204,13 @@ class SqliteSpanStore:
             ))
         return result
 
+    def delete_project(self, project: str) -> int:
+        """Delete every span of a project (rollups and the search index follow); returns how many."""
+        with self.write_transaction() as conn:
+            deleted = conn.execute("DELETE FROM spans WHERE project = ?", (project,)).rowcount
+            rollups.fold(conn)
+        return deleted
+
     def count(self) -> int:
         return self._query("SELECT count(*) FROM spans", ())[0][0]
 

@@ -1,0 +1,33 @@
+"""``GET /info``: what the LangSmith SDK negotiates at startup.
+
+``batch_ingest_config`` is sent whole (a partial one kills the SDK's tracing thread), sized to this
+server's request limits; zstd is on; ``version`` is at least 0.8.10 so the SDK queues feedback into
+the multipart stream. SmithDB and multipart-example flags are left out so the SDK stays on the v1 API.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+import tracehound
+from tracehound.server.responses import FastJSON
+from tracehound.server.services import Services, services
+
+router = APIRouter()
+SDK_SIZE_LIMIT = 100
+SDK_SIZE_LIMIT_BYTES = 20 * 1024 * 1024
+
+
+@router.get("/info")
+def info(svc: Services = Depends(services)) -> FastJSON:
+    settings = svc.settings
+    return FastJSON({
+        "version": "0.10.0", "license_expiration_time": None, "tracehound_version": tracehound.__version__,
+        "batch_ingest_config": {
+            "use_multipart_endpoint": True, "scale_up_qsize_trigger": 1000, "scale_up_nthreads_limit": 16,
+            "scale_down_nempty_trigger": 4, "size_limit": min(SDK_SIZE_LIMIT, settings.max_spans_per_request),
+            # Leave room for multipart framing under the request limit.
+            "size_limit_bytes": min(SDK_SIZE_LIMIT_BYTES, settings.max_request_bytes * 3 // 4),
+        },
+        "instance_flags": {"zstd_compression_enabled": True},
+    })
