@@ -31,7 +31,7 @@ async def test_list_run_save_and_results(api: httpx.AsyncClient) -> None:
     listed = (await api.get("/api/v1/detectors")).json()
     assert {d["name"] for d in listed["detectors"]} == {
         "tool_drift", "silent_retrieval_miss", "prompt_injection_leak", "slow_subtool", "cost_spike",
-        "hallucination", "worst_sessions"}
+        "hallucination", "worst_sessions", "contradiction"}
     assert listed["schedule"] == {"interval_s": 0.0, "detectors": {}}
     body = msgspec.json.decode(msgspec.json.encode({"spans": _versions()}))
     assert (await api.post("/api/v1/spans", json=body)).status_code == 200

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from tracehound.analytics.detectors import (
+    contradiction,
     cost_spike,
     hallucination,
     injection_leak,
@@ -28,7 +29,7 @@ from tracehound.errors import NotFound
 from tracehound.store.sqlite.spans import SqliteSpanStore
 
 DETECTORS: dict[str, ModuleType] = {module.NAME: module for module in (
-    tool_drift, retrieval_miss, injection_leak, slow_tool, cost_spike, hallucination, worst_sessions)}
+    tool_drift, retrieval_miss, injection_leak, slow_tool, cost_spike, hallucination, worst_sessions, contradiction)}
 
 __all__ = ["COMMON", "DETECTORS", "DetectorResult", "Finding", "describe", "get", "run"]
 
