@@ -138,6 +138,9 @@ class Evaluator:
     # Per-trace rules: fed by committed rows ------------------------------------------------------
     def _observe(self, rules: list[Rule], rows: list[tuple[Any, ...]], now: int) -> None:
         kinds = {rule.kind for rule in rules}
+        # Spans that ended before every rule's window (a backfill, a late batch) cannot breach anything now.
+        oldest = now - max((parse_duration_us(rule.param("window")) for rule in rules), default=0)
+        rows = [row for row in rows if row[_I["end_us"]] is None or row[_I["end_us"]] >= oldest]
         if "loop" in kinds:
             traces = sorted({row[_I["trace_id"]] for row in rows if row[_I["run_type"]] == "tool"})
             for start in range(0, len(traces), 500):

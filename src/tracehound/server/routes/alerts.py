@@ -86,3 +86,28 @@ def evaluate(svc: Services = Depends(services)) -> FastJSON:
     """Evaluate every rule now (windowed rules included) and return the transitions taken."""
     svc.evaluator._last_windowed_us = 0
     return FastJSON({"transitions": svc.evaluator.evaluate([])})
+
+
+@router.post("/api/v1/alerts/backtest", response_class=FastJSON)
+async def backtest(request: Request, svc: Services = Depends(services)) -> FastJSON:
+    """Run the rules over stored history (``start``, ``end``: ISO-8601 or ``-6h``; ``step``: ``1m``;
+    ``rules``: ids, default all) and return breach episodes; live alert state is not touched."""
+    from fastapi.concurrency import run_in_threadpool
+
+    from tracehound.analytics.backtest import backtest as run_backtest
+    from tracehound.analytics.metrics import parse_duration_us
+    from tracehound.timefmt import parse_time_us
+
+    body = await _json(request)
+    try:
+        now = now_us()
+        start = parse_time_us(str(body.get("start", "-1h")), now=now)
+        end = parse_time_us(str(body["end"]), now=now) if body.get("end") else now
+        step = parse_duration_us(str(body.get("step", "1m")))
+    except (ValueError, QueryError) as exc:
+        raise QueryError(f"backtest: {exc}", field="start") from None
+    wanted = body.get("rules")
+    rules = [r for r in svc.evaluator.rules() if not wanted or r.id in wanted]
+    episodes = await run_in_threadpool(run_backtest, svc.spans, rules, start_us=start, end_us=end, step_us=step,
+                                       models=svc.evaluator.models)
+    return FastJSON({"episodes": [episode.to_dict() for episode in episodes]})
