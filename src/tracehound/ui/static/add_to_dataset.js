@@ -3,12 +3,14 @@
 (function () {
   "use strict";
   const form = document.querySelector("form[data-add-to-dataset]");
-  if (!form || !form.elements.dataset) return;
+  // Read controls through elements.namedItem and data-* through getAttribute: a control named like a
+  // form property (form.dataset) would shadow it.
+  if (!form || !form.elements.namedItem("target")) return;
   const status = form.querySelector(".added");
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
-    const name = form.elements.dataset.value;
+    const name = form.elements.namedItem("target").value;
     const button = form.querySelector("button");
     button.disabled = true;
     status.textContent = "Adding…";
@@ -16,7 +18,7 @@
       const response = await fetch("/api/v1/datasets/" + encodeURIComponent(name) + "/promote", {
         method: "POST",
         headers: {"content-type": "application/json"},
-        body: JSON.stringify({run_id: form.dataset.run, use_run_outputs: true}),
+        body: JSON.stringify({run_id: form.getAttribute("data-run"), use_run_outputs: true}),
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body.error ? body.error.message : response.statusText);
