@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ from tracehound.demo.agent import APOLOGY, INJECTION, QUESTIONS, AgentConfig, Su
 from tracehound.sdk import clock
 
 PROJECT = "demo-support"
+KB_QUESTIONS = ("How long does shipping take?", "I forgot my password", "How do I return an item?",
+                "Where can I download my invoice?")  # answers that depend on the question only
 HOUR_US = 3_600_000_000
 TURN_WEIGHTS = (1, 2, 3, 4)
 
@@ -53,6 +56,7 @@ class Traffic:
         self.fixed = False
         self.live_sessions = 0
         self.agent = SupportAgent(AgentConfig(rng=self.rng))
+        self.samples: deque[tuple[dict[str, str], str]] = deque(maxlen=20)  # healthy knowledge-base turns (inputs, reply)
         self._lock = threading.Lock()  # one agent, used by the backfill and the live thread in turn
 
     def configure_sdk(self) -> None:
@@ -76,8 +80,11 @@ class Traffic:
         self.agent.start_session(user_id)
         with clock.simulated(start_us) as sim, tracehound.session(session_id, user_id=user_id):
             for template in turns:
-                reply = self.agent.handle(template.format(order=order), user_id=user_id, order_id=order)
+                question = template.format(order=order)
+                reply = self.agent.handle(question, user_id=user_id, order_id=order)
                 replies.append((self.agent.last_run_id or "", reply))
+                if question in KB_QUESTIONS and not faults.kb_empty:
+                    self.samples.append(({"question": question, "user_id": user_id, "order_id": order}, reply))
                 sim.advance(rng.uniform(8, 45))  # the user reads and types
             return replies, sim.now_us
 
@@ -110,7 +117,9 @@ class Traffic:
                 if report.ticket_session is None and any(r.startswith(APOLOGY[:30]) for _, r in replies):
                     report.ticket_session = session_id
                 rate = timeline.rate_per_h(hours_ago) * self.density
-                at_us += int(self.rng.expovariate(rate) * HOUR_US)
+                next_us = at_us + int(self.rng.expovariate(rate) * HOUR_US)
+                starts = [end_us - int(i.start_h * HOUR_US) for i in timeline.INCIDENTS]
+                at_us = min([next_us, *(s for s in starts if at_us < s < next_us)])  # never step over an onset
         tracehound.flush(timeout_s=120)
         if feedback:
             client = tracehound.Client(self.endpoint)
