@@ -98,7 +98,7 @@ def test_each_backfilled_incident_is_found(demo) -> None:  # type: ignore[no-unt
 
 
 def test_the_live_outage_fires_and_triages_to_one_error(demo) -> None:  # type: ignore[no-untyped-def]
-    client, traffic, report = demo
+    client, _, report = demo
 
     def firing() -> bool:
         alerts = client.get("/api/v1/alerts").json()["alerts"]

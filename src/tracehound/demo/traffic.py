@@ -56,7 +56,8 @@ class Traffic:
         self.fixed = False
         self.live_sessions = 0
         self.agent = SupportAgent(AgentConfig(rng=self.rng))
-        self.samples: deque[tuple[dict[str, str], str]] = deque(maxlen=20)  # healthy knowledge-base turns (inputs, reply)
+        # Healthy knowledge-base turns (inputs, reply): the walkthrough's examples that must not regress.
+        self.samples: deque[tuple[dict[str, str], str]] = deque(maxlen=20)
         self._lock = threading.Lock()  # one agent, used by the backfill and the live thread in turn
 
     def configure_sdk(self) -> None:
