@@ -98,7 +98,7 @@ def run_walkthrough(endpoint: str, traffic: Any, ticket_session: str, *, echo: C
 
     echo(f"\n3. Promote it to the regression dataset {DATASET!r} with the answer it should have given.")
     reference = _reference(run["inputs"]["order_id"])
-    echo(f"   $ tracehound datasets promote {DATASET} {result.run_id} --outputs '{{\"output\": \"{reference}\"}}'")
+    echo(f"   $ tracehound datasets promote {DATASET} {result.run_id} --output '{{\"output\": \"{reference}\"}}'")
     if DATASET not in [d["name"] for d in client.datasets.list()]:
         client.datasets.create(DATASET, description="customer-visible failures, kept as regression tests")
     client.examples.promote(DATASET, result.run_id, outputs={"output": reference},
