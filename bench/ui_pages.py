@@ -95,9 +95,11 @@ def main() -> None:
 
     html_bytes = len(page_in_process().encode())
     fetch_ms, _ = timed(lambda: store.get_trace(trace_id))
+    outline_ms, _ = timed(lambda: store.get_trace_outline(trace_id))
     context_ms, _ = timed(lambda: trace_context(store, trace_id))
     page_ms, page_p95 = timed(page_in_process)
     print(f"  in process  store.get_trace  median {fetch_ms:7.1f} ms")
+    print(f"  in process  store.get_trace_outline (no payloads; what the page reads) median {outline_ms:7.1f} ms")
     print(f"  in process  + page context   median {context_ms:7.1f} ms")
     print(f"  in process  + template       median {page_ms:7.1f} ms  p95 {page_p95:7.1f} ms  "
           f"({html_bytes / 1e6:.2f} MB of HTML)")

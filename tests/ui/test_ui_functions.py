@@ -10,7 +10,16 @@ from tracehound.model import Span
 from tracehound.query.timing import critical_span_ids as critical_path
 from tracehound.query.timing import parallel_span_ids as parallel_spans
 from tracehound.ui import formatting
-from tracehound.ui.charts import MIN_BAR_PCT, bar, nice_step, time_axis
+from tracehound.ui.charts import (
+    MIN_BAR_PCT,
+    bar,
+    histogram,
+    nice_ceiling,
+    nice_step,
+    percent,
+    stacked_columns,
+    time_axis,
+)
 from tracehound.ui.jsonview import json_html
 from tracehound.ui.messages import answer, user_message
 
@@ -43,6 +52,24 @@ def test_bar_places_spans_on_the_axis_and_keeps_tiny_ones_visible() -> None:
     assert bar(3_000, None, origin_us=1_000, span_us=4_000) == (50.0, 50.0)  # running: to the end
     left, width = bar(3_000_000, 3_000_000, origin_us=0, span_us=3_000_000)  # an instant at the very end
     assert left + width <= 100.0 and width == MIN_BAR_PCT
+
+
+def test_histogram_bins_cover_every_value() -> None:
+    bins = histogram([100.0 * n for n in range(1, 21)], bins=10)
+    assert sum(b.count for b in bins) == 20 and max(b.height for b in bins) == 100.0
+    assert bins[0].low == 100 and bins[-1].high >= 2000
+    assert all(b.x >= 0 and b.x + b.width <= 100 for b in bins)
+    steps = histogram([4, 5, 4, 5, 5])  # integers: one bin per value, no straddling
+    assert [(b.low, b.count) for b in steps] == [(4, 2), (5, 3)]
+    assert [b.count for b in histogram([0.5, 0.5])] == [2] and histogram([]) == []
+
+
+def test_stacked_columns_and_scales() -> None:
+    assert nice_ceiling(7) == 10 and nice_ceiling(0.19) == 0.2 and nice_ceiling(0) == 1.0
+    assert percent(3, 4) == 75.0 and percent(None, 4) == 0.0 and percent(9, 4) == 100.0
+    first, second = stacked_columns([(0, (3.0, 1.0)), (60, (0.0, 0.0))])
+    assert first.parts == ((40.0, 60.0), (20.0, 20.0))  # ok from the bottom, errors on top; top is 5
+    assert second.parts == ((100.0, 0.0), (100.0, 0.0)) and second.x > first.x + first.width
 
 
 # Critical path -----------------------------------------------------------------------------------
