@@ -54,6 +54,7 @@ class Evaluator:
         self._retrievals: dict[str, deque[tuple[int, bool, str]]] = defaultdict(deque)
         self._baselines: dict[str, tuple[int, float | None]] = {}
         self._last_windowed_us = 0
+        self._evaluating = threading.Lock()  # the thread and POST /alerts/evaluate must not both step a state
         self.evaluations = 0
 
     # Lifecycle --------------------------------------------------------------------------------
@@ -97,6 +98,10 @@ class Evaluator:
 
     def evaluate(self, rows: list[tuple[Any, ...]], at_us: int | None = None) -> list[dict[str, Any]]:
         """Ingest new rows into per-trace rules, evaluate every rule, advance states, send notifications."""
+        with self._evaluating:
+            return self._evaluate(rows, at_us)
+
+    def _evaluate(self, rows: list[tuple[Any, ...]], at_us: int | None) -> list[dict[str, Any]]:
         now = now_us() if at_us is None else at_us
         rules = self.rules()
         if rows:
