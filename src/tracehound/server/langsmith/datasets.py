@@ -10,13 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-import msgspec
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from tracehound.errors import MalformedRequest, NotFound
-from tracehound.server.body import read_body
 from tracehound.server.langsmith._params import contains, query_json, query_list
+from tracehound.server.langsmith.bodies import json_object, json_value
 from tracehound.server.langsmith.projects import TENANT_ID
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
@@ -26,14 +25,6 @@ from tracehound.timefmt import iso
 router = APIRouter()
 LS_KEY: Final = "langsmith"
 _LS_FIELDS: Final = ("data_type", "inputs_schema_definition", "outputs_schema_definition", "transformations")
-
-
-async def json_object(request: Request, svc: Services) -> Any:
-    """The body as decoded JSON (an object or, for bulk calls, an array)."""
-    try:
-        return msgspec.json.decode(await read_body(request, svc.settings.max_request_bytes) or b"null")
-    except msgspec.DecodeError as exc:
-        raise MalformedRequest(f"malformed JSON: {exc}") from None
 
 
 def dataset_record(svc: Services, dataset: Dataset) -> dict[str, Any]:
@@ -77,7 +68,7 @@ def _metadata(body: dict[str, Any], base: dict[str, Any] | None = None) -> dict[
 @router.post("/datasets")
 async def create_dataset(request: Request, svc: Services = Depends(services)) -> FastJSON:
     """Create a dataset; a taken name answers 409."""
-    body = await json_object(request, svc)
+    body = await json_value(request, svc.settings.max_request_bytes)
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         raise MalformedRequest("a dataset needs a `name`", field="name")
     dataset = await run_in_threadpool(svc.meta.datasets.create_dataset, body["name"],
@@ -114,9 +105,7 @@ def read_dataset(dataset_id: str, svc: Services = Depends(services)) -> FastJSON
 @router.patch("/datasets/{dataset_id}")
 async def update_dataset(dataset_id: str, request: Request, svc: Services = Depends(services)) -> FastJSON:
     """``{name, description, metadata}``; nulls unchanged."""
-    body = await json_object(request, svc)
-    if not isinstance(body, dict):
-        raise MalformedRequest("expected a JSON object")
+    body = await json_object(request, svc.settings.max_request_bytes)
     dataset = await run_in_threadpool(require_dataset, svc, dataset_id)
     updated = await run_in_threadpool(svc.meta.datasets.update_dataset, dataset.id, name=body.get("name"),
                                       description=body.get("description"),

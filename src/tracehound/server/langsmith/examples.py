@@ -23,7 +23,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tracehound.errors import FilterSyntaxError, MalformedRequest, NotFound
 from tracehound.server.langsmith._params import contains, query_json, query_list
-from tracehound.server.langsmith.datasets import json_object, require_dataset
+from tracehound.server.langsmith.bodies import json_object, json_value
+from tracehound.server.langsmith.datasets import require_dataset
 from tracehound.server.langsmith.unsupported import NotSupported
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
@@ -83,14 +84,14 @@ def _create(svc: Services, bodies: list[Any]) -> list[Example]:
 
 @router.post("/examples")
 async def create_example(request: Request, svc: Services = Depends(services)) -> FastJSON:
-    body = await json_object(request, svc)
+    body = await json_value(request, svc.settings.max_request_bytes)
     return FastJSON(example_record((await run_in_threadpool(_create, svc, [body]))[0]))
 
 
 @router.post("/examples/bulk")
 async def create_examples(request: Request, svc: Services = Depends(services)) -> FastJSON:
     """A JSON array of examples; one new dataset version per dataset."""
-    body = await json_object(request, svc)
+    body = await json_value(request, svc.settings.max_request_bytes)
     if not isinstance(body, list):
         raise MalformedRequest("expected a JSON array of examples")
     return FastJSON([example_record(e) for e in await run_in_threadpool(_create, svc, body)])
@@ -112,7 +113,7 @@ def _update(svc: Services, example_id: str, body: dict[str, Any]) -> Example:
 
 @router.patch("/examples/bulk")
 async def update_examples(request: Request, svc: Services = Depends(services)) -> FastJSON:
-    body = await json_object(request, svc)
+    body = await json_value(request, svc.settings.max_request_bytes)
     if not isinstance(body, list):
         raise MalformedRequest("expected a JSON array of example updates")
     for item in body:
@@ -185,9 +186,7 @@ def _any_revision(svc: Services, example_id: str) -> Example | None:
 @router.patch("/examples/{example_id}")
 async def update_example(example_id: str, request: Request, svc: Services = Depends(services)) -> FastJSON:
     """``{inputs, outputs, metadata, split}``; nulls unchanged; a new dataset version."""
-    body = await json_object(request, svc)
-    if not isinstance(body, dict):
-        raise MalformedRequest("expected a JSON object")
+    body = await json_object(request, svc.settings.max_request_bytes)
     return FastJSON(example_record(await run_in_threadpool(_update, svc, example_id, body)))
 
 

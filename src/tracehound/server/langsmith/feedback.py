@@ -13,13 +13,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-import msgspec
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from tracehound.errors import MalformedRequest, NotFound
-from tracehound.server.body import read_body
 from tracehound.server.langsmith._params import query_list
+from tracehound.server.langsmith.bodies import json_object
 from tracehound.server.langsmith.state import LangSmithState, langsmith_state
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
@@ -81,23 +80,13 @@ def feedback_record(item: Feedback) -> dict[str, Any]:
     }
 
 
-async def _body(request: Request, svc: Services) -> dict[str, Any]:
-    try:
-        body = msgspec.json.decode(await read_body(request, svc.settings.max_request_bytes) or b"null")
-    except msgspec.DecodeError as exc:
-        raise MalformedRequest(f"malformed JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise MalformedRequest("expected a JSON object")
-    return body
-
-
 @router.post("/feedback")
 async def create_feedback(request: Request, svc: Services = Depends(services),
                           state: LangSmithState = Depends(langsmith_state)) -> FastJSON:
     """Store one feedback (``Client.create_feedback`` when not queued into the trace stream)."""
     from tracehound.server.langsmith.ingest import experiments_of_feedback
 
-    item = to_feedback(await _body(request, svc))
+    item = to_feedback(await json_object(request, svc.settings.max_request_bytes))
     await run_in_threadpool(svc.feedback.add_feedback, [item])
     touched = await run_in_threadpool(experiments_of_feedback, state, [item])
     if touched:
@@ -128,7 +117,7 @@ def read_feedback(feedback_id: str, svc: Services = Depends(services)) -> FastJS
 @router.patch("/feedback/{feedback_id}")
 async def update_feedback(feedback_id: str, request: Request, svc: Services = Depends(services)) -> FastJSON:
     """Change score, value, comment or correction; null fields are left unchanged."""
-    body = await _body(request, svc)
+    body = await json_object(request, svc.settings.max_request_bytes)
     item = await run_in_threadpool(_require, svc, feedback_id)
     info = dict(item.source_info)
     if body.get("correction") is not None:

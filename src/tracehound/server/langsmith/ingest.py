@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracehound.errors import InvalidSpan, MalformedRequest, PayloadTooLarge
 from tracehound.model import Span, check_batch
-from tracehound.server.body import read_body
+from tracehound.server.langsmith.bodies import json_object, json_value
 from tracehound.server.langsmith.feedback import to_feedback
 from tracehound.server.langsmith.multipart import parse_multipart, read_multipart_body
 from tracehound.server.langsmith.projects import find_project
@@ -88,7 +88,7 @@ async def ingest_multipart(request: Request, svc: Services = Depends(services),
 async def ingest_batch(request: Request, svc: Services = Depends(services),
                        state: LangSmithState = Depends(langsmith_state)) -> FastJSON:
     """``{"post": [run...], "patch": [run...]}`` with fields inline (the SDK's fallback path)."""
-    body = _json(await read_body(request, svc.settings.max_request_bytes))
+    body = await json_value(request, svc.settings.max_request_bytes)
     if not isinstance(body, dict):
         raise MalformedRequest("expected {\"post\": [...], \"patch\": [...]}")
     ops = _Ops()
@@ -103,7 +103,7 @@ async def create_run(request: Request, svc: Services = Depends(services),
                      state: LangSmithState = Depends(langsmith_state)) -> FastJSON:
     """One run, sent synchronously (``client.create_run``); ``trace_id``/``dotted_order`` may be absent."""
     ops = _Ops()
-    ops.add("post", _json(await read_body(request, svc.settings.max_request_bytes)))
+    ops.add("post", await json_value(request, svc.settings.max_request_bytes))
     return FastJSON(await ingest(svc, state, ops), status_code=202)
 
 
@@ -111,19 +111,10 @@ async def create_run(request: Request, svc: Services = Depends(services),
 async def update_run(run_id: str, request: Request, svc: Services = Depends(services),
                      state: LangSmithState = Depends(langsmith_state)) -> FastJSON:
     """Update one run; null fields are left unchanged."""
-    run = _json(await read_body(request, svc.settings.max_request_bytes))
-    if not isinstance(run, dict):
-        raise MalformedRequest("expected a JSON object")
+    run = await json_object(request, svc.settings.max_request_bytes)
     ops = _Ops()
     ops.add("patch", {**run, "id": run_id})
     return FastJSON(await ingest(svc, state, ops), status_code=202)
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return _decode(body or b"null")
-    except msgspec.DecodeError as exc:
-        raise MalformedRequest(f"malformed JSON: {exc}") from None
 
 
 async def ingest(svc: Services, state: LangSmithState, ops: _Ops) -> dict[str, int]:

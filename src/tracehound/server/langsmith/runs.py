@@ -20,9 +20,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from tracehound.errors import MalformedRequest, NotFound
+from tracehound.errors import NotFound
 from tracehound.query.runs import RunQuery, list_runs
-from tracehound.server.body import read_body
+from tracehound.server.langsmith.bodies import json_object
 from tracehound.server.langsmith.experiments import score_of
 from tracehound.server.langsmith.projects import ids_by_name, project_names
 from tracehound.server.langsmith.state import LangSmithState, langsmith_state
@@ -114,12 +114,7 @@ def to_runs(svc: Services, rows: list[dict[str, Any]], wanted: list[str] | None)
 @router.post("/runs/query")
 async def query_runs(request: Request, svc: Services = Depends(services)) -> FastJSON:
     """One page: ``{"runs": [...], "cursors": {"next": <cursor or null>}}``."""
-    try:
-        body = msgspec.json.decode(await read_body(request, 256 * 1024) or b"{}")
-    except msgspec.DecodeError as exc:
-        raise MalformedRequest(f"malformed JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise MalformedRequest("expected a JSON object")
+    body = await json_object(request, 256 * 1024, empty=b"{}")
     query, wanted = await run_in_threadpool(to_run_query, svc, body)
     page = await run_in_threadpool(list_runs, svc.spans, query)
     runs = await run_in_threadpool(to_runs, svc, page.runs, wanted)

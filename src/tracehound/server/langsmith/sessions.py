@@ -11,13 +11,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import msgspec
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from tracehound.errors import Conflict, MalformedRequest, NotFound
-from tracehound.server.body import read_body
 from tracehound.server.langsmith._params import contains, query_bool, query_json, query_list
+from tracehound.server.langsmith.bodies import json_object
 from tracehound.server.langsmith.experiments import rebuild_results, summary_of
 from tracehound.server.langsmith.projects import LS_KEY, find_project, project_id, session_record, user_metadata
 from tracehound.server.langsmith.state import LangSmithState, langsmith_state
@@ -28,16 +27,6 @@ from tracehound.store.base import Experiment, Project
 from tracehound.timefmt import now_us
 
 router = APIRouter()
-
-
-async def _body(request: Request, svc: Services) -> dict[str, Any]:
-    try:
-        body = msgspec.json.decode(await read_body(request, svc.settings.max_request_bytes) or b"null")
-    except msgspec.DecodeError as exc:
-        raise MalformedRequest(f"malformed JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise MalformedRequest("expected a JSON object")
-    return body
 
 
 def _experiment(svc: Services, project: Project) -> Experiment | None:
@@ -59,7 +48,7 @@ def _extra_metadata(body: dict[str, Any]) -> dict[str, Any] | None:
 @router.post("/sessions")
 async def create_session(request: Request, svc: Services = Depends(services)) -> FastJSON:
     """Create a project (and an experiment when it references a dataset)."""
-    body = await _body(request, svc)
+    body = await json_object(request, svc.settings.max_request_bytes)
     upsert = bool(query_bool(request.query_params, "upsert"))
     return FastJSON(await run_in_threadpool(_create, svc, body, upsert))
 
@@ -136,7 +125,7 @@ def read_session(session_id: str, svc: Services = Depends(services)) -> FastJSON
 async def update_session(session_id: str, request: Request, svc: Services = Depends(services),
                          state: LangSmithState = Depends(langsmith_state)) -> FastJSON:
     """``{name, description, extra, end_time}``, nulls unchanged; ``evaluate()`` closes out with this."""
-    body = await _body(request, svc)
+    body = await json_object(request, svc.settings.max_request_bytes)
     project = await run_in_threadpool(_require, svc, session_id)
     if body.get("name") not in (None, project.name):
         raise NotSupported("renaming a project (PATCH /sessions/{id} with a new name)")
