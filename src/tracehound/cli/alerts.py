@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from tracehound.cli.output import echo_rows
 from tracehound.cli.root import data_dir_option, load_settings, main
 
 
@@ -16,15 +17,6 @@ def _open(data_dir: str | None) -> tuple[Any, Any]:
 
     settings = load_settings(data_dir=data_dir)
     return settings, AlertStore(db_path(settings.data_dir))
-
-
-def _echo_rows(rows: list[dict[str, Any]], columns: list[str], as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    from tracehound.cli.metrics import _table
-
-    _table(rows, columns)
 
 
 @main.group()
@@ -51,7 +43,7 @@ def rules_command(data_dir: str | None, as_json: bool) -> None:
         store.close()
     rows = [{**rule.to_dict(), "params": json.dumps(rule.params)} if not as_json else rule.to_dict()
             for rule in found]
-    _echo_rows(rows, ["id", "kind", "source", "enabled", "project", "params"], as_json)
+    echo_rows(rows, ["id", "kind", "source", "enabled", "project", "params"], as_json)
 
 
 @alerts.command("list")
@@ -70,7 +62,7 @@ def list_command(data_dir: str | None, show_all: bool, as_json: bool) -> None:
     rows = [{"rule_id": s.rule_id, "key": s.key, "state": s.state, "since": iso(s.since_us), "value": s.value,
              "traces": s.traces if as_json else ",".join(s.traces[:3])}
             for s in states if show_all or s.state != "ok"]
-    _echo_rows(rows, ["rule_id", "key", "state", "since", "value", "traces"], as_json)
+    echo_rows(rows, ["rule_id", "key", "state", "since", "value", "traces"], as_json)
 
 
 @alerts.command("history")
@@ -91,7 +83,7 @@ def history_command(data_dir: str | None, rule_id: str | None, limit: int, as_js
         for event in events:
             event["at"] = iso(event["at_us"])
             event["traces"] = ",".join(event["traces"][:3])
-    _echo_rows(events, ["at", "rule_id", "key", "from", "to", "value", "notified", "message"], as_json)
+    echo_rows(events, ["at", "rule_id", "key", "from", "to", "value", "notified", "message"], as_json)
 
 
 @alerts.command("silence")
@@ -132,7 +124,7 @@ def silences_command(data_dir: str | None, as_json: bool) -> None:
         store.close()
     for row in rows:
         row["until"] = iso(row["until_us"])
-    _echo_rows(rows, ["id", "rule_id", "key", "until", "comment"], as_json)
+    echo_rows(rows, ["id", "rule_id", "key", "until", "comment"], as_json)
 
 
 @alerts.command("unsilence")

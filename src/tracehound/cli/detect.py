@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from tracehound.cli.output import echo_json
 from tracehound.cli.root import data_dir_option, load_settings, main
 
 
@@ -92,7 +93,7 @@ def detect(name: str, data_dir: str | None, window: str | None, start: str | Non
         store.close()
     body = result.to_dict()
     if as_json:
-        click.echo(json.dumps({**body, **({"id": saved_id} if saved_id else {})}, indent=2))
+        echo_json({**body, **({"id": saved_id} if saved_id else {})})
     else:
         click.echo(f"{name}: {'FIRED' if result.fired else 'quiet'}: {result.summary}")
         for finding in result.findings:

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from tracehound.cli.output import echo_json
 from tracehound.cli.root import data_dir_option, main
 
 endpoint_option = click.option("--endpoint", envvar="TRACEHOUND_ENDPOINT", default=None,
@@ -146,7 +147,7 @@ def compare(baseline: str, candidate: str, as_json: bool, endpoint: str | None, 
         backend.close()
     comparison = compare_experiments(a, a_results, b, b_results)
     if as_json:
-        click.echo(json.dumps(comparison.to_dict(), indent=2))
+        echo_json(comparison.to_dict())
         return
     if not comparison.same_dataset_version:
         click.echo(f"note: dataset versions differ ({a.dataset_version} vs {b.dataset_version});"

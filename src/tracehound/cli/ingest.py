@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
+from tracehound.cli.output import echo_json
 from tracehound.cli.root import data_dir_option, load_settings, main
 
 
@@ -28,7 +28,7 @@ def report(data_dir: str | None, url: str | None, service: str | None, as_json: 
     """
     sources = _from_server(url, service) if url else _from_store(data_dir, service)
     if as_json:
-        click.echo(json.dumps({"sources": sources}, indent=2))
+        echo_json({"sources": sources})
         return
     if not sources:
         click.echo("No OTLP spans ingested yet. Point an exporter at <server>/v1/traces.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tracehound.cli.root import data_dir_option, main
-from tracehound.cli.runs import echo_json, open_store, table
+from tracehound.cli.output import echo_json, table
+from tracehound.cli.root import data_dir_option, main, open_store
 
 _TRACE_COLUMNS = ("start_time", "trace_id", "name", "status", "latency_s", "span_count", "error_count", "user_id")
 

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from tracehound.cli.root import data_dir_option, load_settings, main
-
-
-def _store(data_dir: str | None) -> Any:
-    from tracehound.store.sqlite import SqliteSpanStore
-    from tracehound.store.sqlite.connection import db_path
-
-    return SqliteSpanStore(db_path(load_settings(data_dir=data_dir).data_dir))
+from tracehound.cli.output import echo_json, table
+from tracehound.cli.root import data_dir_option, main, open_store
 
 
 def _filters(project: str | None, run_type: str | None, name: str | None, model: str | None) -> dict[str, Any]:
     return {k: v for k, v in {"project": project, "run_type": run_type, "name": name, "model": model}.items() if v}
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    widths = [max(len(c), *(len(_fmt(r.get(c))) for r in rows)) if rows else len(c) for c in columns]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-    for row in rows:
-        click.echo("  ".join(_fmt(row.get(c)).ljust(w) for c, w in zip(columns, widths, strict=True)))
 
 
 @main.group()
@@ -65,16 +43,14 @@ def summary(data_dir: str | None, window: str, project: str | None, run_type: st
     from tracehound.analytics.metrics import Window
     from tracehound.analytics.metrics import summary as compute
 
-    store = _store(data_dir)
-    try:
+    with open_store(data_dir) as store:
         groups = tuple(g for g in group_by.split(",") if g)
         rows = compute(store, Window.last(window), group_by=groups, filters=_filters(project, run_type, name, model))
-    finally:
-        store.close()
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        echo_json(rows)
         return
-    _table(rows, [*groups, "calls", "error_rate", "p50_ms", "p95_ms", "p99_ms", "total_tokens", "cost"])
+    for line in table(rows, [*groups, "calls", "error_rate", "p50_ms", "p95_ms", "p99_ms", "total_tokens", "cost"]):
+        click.echo(line)
 
 
 @metrics.command()
@@ -86,21 +62,19 @@ def timeseries(data_dir: str | None, window: str, project: str | None, run_type:
     from tracehound.analytics.metrics import Window, parse_duration_us
     from tracehound.analytics.metrics import timeseries as compute
 
-    store = _store(data_dir)
-    try:
+    with open_store(data_dir) as store:
         groups = tuple(g for g in group_by.split(",") if g)
         rows = compute(store, Window.last(window), parse_duration_us(bucket), group_by=groups,
                        filters=_filters(project, run_type, name, model))
-    finally:
-        store.close()
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        echo_json(rows)
         return
     from tracehound.timefmt import iso
 
     for row in rows:
         row["bucket"] = iso(row["bucket_start_us"])
-    _table(rows, ["bucket", *groups, "calls", "error_rate", "p95_ms", "total_tokens"])
+    for line in table(rows, ["bucket", *groups, "calls", "error_rate", "p95_ms", "total_tokens"]):
+        click.echo(line)
 
 
 @metrics.command()
@@ -113,12 +87,9 @@ def runs(data_dir: str | None, window: str, project: str | None, agent: str | No
     """Tokens, cost and steps per run, cost per task, interrupt-and-resume rate (JSON)."""
     from tracehound.analytics.metrics import Window, run_metrics
 
-    store = _store(data_dir)
-    try:
+    with open_store(data_dir) as store:
         body = run_metrics(store, Window.last(window), project=project, agent=agent, task_key=task_key)
-    finally:
-        store.close()
-    click.echo(json.dumps(body, indent=2))
+    echo_json(body)
 
 
 @metrics.command()
@@ -130,21 +101,16 @@ def tokens(data_dir: str | None, by: str, window: str, project: str | None) -> N
     """Tokens per llm call grouped by model or prompt version."""
     from tracehound.analytics.metrics import Window, tokens_by
 
-    store = _store(data_dir)
-    try:
+    with open_store(data_dir) as store:
         rows = tokens_by(store, Window.last(window), by, project=project)
-    finally:
-        store.close()
-    _table(rows, [by, "calls", "total_tokens", "tokens_per_call", "cost"])
+    for line in table(rows, [by, "calls", "total_tokens", "tokens_per_call", "cost"]):
+        click.echo(line)
 
 
 @metrics.command()
 @data_dir_option
 def rebuild(data_dir: str | None) -> None:
     """Recompute every rollup bucket from the raw spans."""
-    store = _store(data_dir)
-    try:
+    with open_store(data_dir) as store:
         count = store.rebuild_rollups()
-    finally:
-        store.close()
     click.echo(f"rebuilt rollups from {count} finished spans")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 import tracehound
+from tracehound.errors import TracehoundError
 from tracehound.settings import Settings
 
 
@@ -35,3 +38,19 @@ def load_settings(**overrides: Any) -> Settings:
 def version() -> None:
     """Print the tracehound version."""
     click.echo(tracehound.__version__)
+
+
+@contextmanager
+def open_store(data_dir: str | None) -> Iterator[Any]:
+    """The span store of ``--data-dir``, closed afterwards; tracehound errors become CLI errors."""
+    from tracehound.store.sqlite import SqliteSpanStore
+    from tracehound.store.sqlite.connection import db_path
+
+    settings = load_settings(data_dir=data_dir)
+    store = SqliteSpanStore(db_path(settings.data_dir))
+    try:
+        yield store
+    except TracehoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()

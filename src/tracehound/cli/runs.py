@@ -6,55 +6,13 @@ table by default and the API's JSON with ``--json``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import click
 import msgspec
 
-from tracehound.cli.root import data_dir_option, load_settings, main
-from tracehound.errors import TracehoundError
+from tracehound.cli.output import echo_json, table
+from tracehound.cli.root import data_dir_option, main, open_store
 
 _COLUMNS = ("start_time", "id", "run_type", "name", "status", "latency_s", "user_id", "session_id")
-
-
-@contextmanager
-def open_store(data_dir: str | None) -> Iterator[Any]:
-    """The span store of ``--data-dir``, closed afterwards; tracehound errors become CLI errors."""
-    from tracehound.store.sqlite import SqliteSpanStore
-    from tracehound.store.sqlite.connection import db_path
-
-    settings = load_settings(data_dir=data_dir)
-    store = SqliteSpanStore(db_path(settings.data_dir))
-    try:
-        yield store
-    except TracehoundError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
-
-
-def echo_json(data: Any) -> None:
-    click.echo(msgspec.json.format(msgspec.json.encode(data), indent=2).decode())
-
-
-def table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[str]:
-    """Fixed-width text columns, each as wide as its widest cell (capped at 40 characters)."""
-    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
-    widths = [min(40, max([len(column)] + [len(line[i]) for line in cells])) for i, column in enumerate(columns)]
-    lines = ["  ".join(column.upper().ljust(width) for column, width in zip(columns, widths, strict=True))]
-    lines.extend("  ".join(cell[:width].ljust(width) for cell, width in zip(line, widths, strict=True))
-                 for line in cells)
-    return [line.rstrip() for line in lines]
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
 
 
 @main.group()

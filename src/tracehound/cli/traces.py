@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracehound.cli.root import data_dir_option, load_settings, main
+from tracehound.cli.root import data_dir_option, load_settings, main, open_store
 from tracehound.store.base import TreeNode
 
 
@@ -40,17 +40,10 @@ def render_tree(nodes: list[TreeNode]) -> list[str]:
 @data_dir_option
 def trace(trace_id: str, data_dir: str | None) -> None:
     """Print the span tree of TRACE_ID with offsets, durations, status and tokens."""
-    from tracehound.store.sqlite import SqliteSpanStore
-    from tracehound.store.sqlite.connection import db_path
-
-    settings = load_settings(data_dir=data_dir)
-    store = SqliteSpanStore(db_path(settings.data_dir))
-    try:
+    with open_store(data_dir) as store:
         nodes = store.get_trace(trace_id.lower())
-    finally:
-        store.close()
     if not nodes:
-        raise click.ClickException(f"no trace with id {trace_id} in {settings.data_dir}")
+        raise click.ClickException(f"no trace with id {trace_id} in {load_settings(data_dir=data_dir).data_dir}")
     click.echo(f"trace {trace_id}  ({len(nodes)} spans)")
     for line in render_tree(nodes):
         click.echo(line)
