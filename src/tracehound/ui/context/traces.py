@@ -7,6 +7,7 @@ from typing import Any
 from tracehound.errors import NotFound
 from tracehound.store.base import FeedbackStore, MetaStore, SpanCriteria
 from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.timefmt import iso
 from tracehound.ui.messages import answer, user_message
 from tracehound.ui.trace_view import span_detail, trace_view
 
@@ -87,8 +88,9 @@ def session_context(spans: SqliteSpanStore, session_id: str, project: str | None
         root = turn.root
         rows.append({
             "turn": number, "trace_id": root.trace_id, "root_id": root.id, "name": root.name,
-            "project": root.project, "status": root.status, "start_us": root.start_us,
+            "project": root.project, "user_id": root.user_id, "status": root.status, "start_us": root.start_us,
             "duration_us": None if root.end_us is None else root.end_us - root.start_us,
+            "start_time": iso(root.start_us), "end_time": iso(root.end_us), "latency_s": root.latency_s,
             "user_message": user_message(root.inputs), "answer": answer(root.outputs),
             "inputs": root.inputs, "outputs": root.outputs, "error": root.error,
             "span_count": turn.span_count, "error_count": turn.error_count,
