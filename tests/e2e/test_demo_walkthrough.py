@@ -29,7 +29,7 @@ def test_walkthrough_ends_with_a_passing_gate_and_a_resolved_alert(tmp_path: Pat
             live.start()
             lines: list[str] = []
             result = run_walkthrough(endpoint, traffic, report.ticket_session, echo=lines.append,
-                                     resolve_timeout_s=30)
+                                     resolve_timeout_s=90)
         finally:
             stop.set()
             if live.is_alive():
