@@ -2,10 +2,15 @@
 and per-run distributions (tokens, cost, steps, interrupts) from the raw spans.
 
     rows = summary(store, Window.last("24h"), group_by=("name",), filters={"run_type": "tool"})
-    rows[0]  # {"name": "search", "calls": 812, "error_rate": 0.02, "p95_ms": 840.1, ...}
+    rows[0]  # {"name": "search", "calls": 812, "error_rate": 0.02, "p95_ms": 840.1, "sampled_out": 700, ...}
 
 Rollup reads cost O(buckets): a window is covered by whole days, then hours, then minutes at its
 ragged edges (``store.sqlite.rollups.segments``), and bucket sketches merge by adding counts.
+
+Spans that tail sampling dropped are not stored, but their per-minute counts are (``sampling_dropped``,
+keyed like the rollups minus ``root``: a row's ``traces`` are its root spans). Counts (calls, errors,
+runs) add them back so rates and throughput stay true; latency, tokens and cost come from the kept
+spans only, and each row says so (``sampled_out``, ``latency_from_kept_only``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ from typing import Any
 
 from tracehound.errors import QueryError
 from tracehound.store.sketch import quantile
-from tracehound.store.sqlite.rollups import DIMENSIONS, WIDTHS_US, decode_bins, dimension_where, segments
+from tracehound.store.sqlite.rollups import (
+    DIMENSIONS,
+    MINUTE_US,
+    WIDTHS_US,
+    decode_bins,
+    dimension_where,
+    segments,
+)
 from tracehound.store.sqlite.spans import SqliteSpanStore
 from tracehound.timefmt import now_us, parse_iso_us
 
@@ -86,11 +98,37 @@ def _bucket_rows(store: SqliteSpanStore, window: Window, filters: Mapping[str, A
     return store.read_sql(" UNION ALL ".join(parts), params)
 
 
+def _dropped_rows(store: SqliteSpanStore, window: Window, filters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Counts sampling dropped in the window's minutes, as ``(name, model, status, root, project, run_type, calls)``.
+
+    The window is rounded outward to whole minutes, as the rollups round it (``segments``). A dropped
+    row's ``traces`` are its root spans, so it splits into a root part and a non-root part.
+    """
+    start = window.start_us // MINUTE_US * MINUTE_US
+    end = -(-window.end_us // MINUTE_US) * MINUTE_US
+    if end <= start:
+        return []
+    root = filters.get("root")
+    params: list[Any] = [start, end]
+    where = dimension_where({k: v for k, v in filters.items() if k != "root"}, params)
+    found = store.read_sql("SELECT name, model, status, project, run_type, sum(spans), sum(traces)"
+                           " FROM sampling_dropped WHERE minute_us >= ? AND minute_us < ?"
+                           f" AND {where} GROUP BY project, run_type, name, model, status", params)
+    rows = []
+    for name, model, status, project, run_type, spans, traces in found:
+        for is_root, calls in ((True, traces), (False, spans - traces)):
+            if calls > 0 and (root is None or bool(root) == is_root):
+                rows.append((name, model, status, is_root, project, run_type, calls))
+    return rows
+
+
 def _finish(group: dict[str, Any], bins: dict[int, int]) -> dict[str, Any]:
     calls = group["calls"]
+    kept = calls - group["sampled_out"]
     group["error_rate"] = group["errors"] / calls if calls else None
     group["success_rate"] = 1 - group["error_rate"] if calls else None
-    group["avg_ms"] = group.pop("latency_us") / calls / 1000 if calls else None
+    group["latency_from_kept_only"] = group["sampled_out"] > 0
+    group["avg_ms"] = group.pop("latency_us") / kept / 1000 if kept else None
     group["cost"] = group.pop("cost_nusd") / 1e9
     for key, q in QUANTILES:
         value = quantile(bins, q)
@@ -106,6 +144,9 @@ def summary(store: SqliteSpanStore, window: Window, *, group_by: Sequence[str] =
             filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per group: calls, errors, error/success rate, p50/p95/p99 and mean latency (ms), tokens and cost.
 
+    ``calls`` and ``errors`` include the spans tail sampling dropped (``sampled_out`` of the calls);
+    latency, tokens and cost are those of the kept spans (``latency_from_kept_only`` when any was dropped).
+
     Args:
         group_by: rollup dimensions (project, run_type, name, model, status, root).
         filters: equality filters on the same dimensions (a list value means any of them).
@@ -116,16 +157,22 @@ def summary(store: SqliteSpanStore, window: Window, *, group_by: Sequence[str] =
     _check_dimensions(group_by)
     _check_dimensions((filters or {}).keys())
     groups: dict[tuple[Any, ...], tuple[dict[str, Any], dict[int, int]]] = {}
-    for row in _bucket_rows(store, window, filters or {}, _COLUMNS):
-        name, model, status, root, project, run_type, calls, pt, ct, tt, cost, latency, blob = row
+
+    def group_of(name: str, model: str, status: str, root: Any, project: str,
+                 run_type: str) -> tuple[dict[str, Any], dict[int, int]]:
         dims = {"name": name, "model": model or None, "status": status, "root": bool(root), "project": project,
                 "run_type": run_type}
         key = tuple(dims[g] for g in group_by)
         entry = groups.get(key)
         if entry is None:
-            entry = groups[key] = ({**{g: dims[g] for g in group_by}, "calls": 0, "errors": 0, "prompt_tokens": 0,
-                                    "completion_tokens": 0, "total_tokens": 0, "cost_nusd": 0, "latency_us": 0}, {})
-        group, bins = entry
+            entry = groups[key] = ({**{g: dims[g] for g in group_by}, "calls": 0, "errors": 0, "sampled_out": 0,
+                                    "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost_nusd": 0,
+                                    "latency_us": 0}, {})
+        return entry
+
+    for row in _bucket_rows(store, window, filters or {}, _COLUMNS):
+        name, model, status, root, project, run_type, calls, pt, ct, tt, cost, latency, blob = row
+        group, bins = group_of(name, model, status, root, project, run_type)
         group["calls"] += calls
         group["errors"] += calls if status == "error" else 0
         group["prompt_tokens"] += pt
@@ -135,6 +182,11 @@ def summary(store: SqliteSpanStore, window: Window, *, group_by: Sequence[str] =
         group["latency_us"] += latency
         for index, count in decode_bins(blob).items():
             bins[index] = bins.get(index, 0) + count
+    for name, model, status, root, project, run_type, calls in _dropped_rows(store, window, filters or {}):
+        group, _ = group_of(name, model, status, root, project, run_type)
+        group["calls"] += calls
+        group["sampled_out"] += calls
+        group["errors"] += calls if status == "error" else 0
     rows = [_finish(group, bins) for group, bins in groups.values() if group["calls"]]
     rows.sort(key=lambda r: (-r["calls"], *(str(r[g]) for g in group_by)))
     return rows
@@ -193,14 +245,32 @@ def run_rows(store: SqliteSpanStore, window: Window, *, project: str | None = No
     return rows
 
 
+def _dropped_runs(store: SqliteSpanStore, window: Window, *, project: str | None = None,
+                  agent: str | None = None) -> dict[str, int]:
+    """Root spans sampling dropped in the window's minutes (rounded outward), per status."""
+    where, params = ["minute_us >= ?", "minute_us < ?", "traces > 0"], [
+        window.start_us // MINUTE_US * MINUTE_US, window.end_us]
+    for column, value in (("project", project), ("name", agent)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    rows = store.read_sql(f"SELECT status, sum(traces) FROM sampling_dropped WHERE {' AND '.join(where)}"
+                          " GROUP BY status", params)
+    return {status: count for status, count in rows}
+
+
 def run_metrics(store: SqliteSpanStore, window: Window, *, project: str | None = None, agent: str | None = None,
                 task_key: str | None = None) -> dict[str, Any]:
     """Distributions per run (tokens, cost, steps), cost per task, success/failure and interrupt-and-resume rates.
 
     A task is a session unless ``task_key`` names a metadata key. An interrupted run counts as resumed
-    when a later run of the same session exists.
+    when a later run of the same session exists. ``runs``, ``succeeded``, ``failed`` and
+    ``interrupt_rate`` include the runs tail sampling dropped (``sampled_out``, counted per minute);
+    the distributions, tasks and ``resume_rate`` come from the kept runs (``per_run_from_kept_only``).
     """
     runs = run_rows(store, window, project=project, agent=agent, task_key=task_key)
+    dropped = _dropped_runs(store, window, project=project, agent=agent)
+    sampled_out = sum(dropped.values())
     per_task: dict[str, dict[str, Any]] = {}
     for run in runs:
         if run["task"] is None:
@@ -215,16 +285,19 @@ def run_metrics(store: SqliteSpanStore, window: Window, *, project: str | None =
             last_in_session[run["session_id"]] = max(last_in_session.get(run["session_id"], 0), run["start_us"])
     interrupted = [run for run in runs if run["status"] == "interrupted"]
     resumed = [run for run in interrupted if run["session_id"] and last_in_session[run["session_id"]] > run["start_us"]]
+    total = len(runs) + sampled_out
     return {
-        "runs": len(runs),
-        "succeeded": sum(run["status"] == "ok" for run in runs),
-        "failed": sum(run["status"] == "error" for run in runs),
+        "runs": total,
+        "succeeded": sum(run["status"] == "ok" for run in runs) + dropped.get("ok", 0),
+        "failed": sum(run["status"] == "error" for run in runs) + dropped.get("error", 0),
+        "sampled_out": sampled_out,
+        "per_run_from_kept_only": sampled_out > 0,
         "tokens_per_run": _distribution([run["tokens"] for run in runs]),
         "cost_per_run": _distribution([run["cost"] for run in runs]),
         "steps_per_run": _distribution([run["steps"] for run in runs]),
         "cost_per_task": _distribution([task["cost"] for task in per_task.values()]),
         "tasks": sorted(per_task.values(), key=lambda t: -t["cost"])[:100],
-        "interrupt_rate": len(interrupted) / len(runs) if runs else None,
+        "interrupt_rate": (len(interrupted) + dropped.get("interrupted", 0)) / total if total else None,
         "resume_rate": len(resumed) / len(interrupted) if interrupted else None,
     }
 

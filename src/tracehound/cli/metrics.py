@@ -49,7 +49,10 @@ def summary(data_dir: str | None, window: str, project: str | None, run_type: st
     if as_json:
         echo_json(rows)
         return
-    for line in table(rows, [*groups, "calls", "error_rate", "p50_ms", "p95_ms", "p99_ms", "total_tokens", "cost"]):
+    # Calls include spans tail sampling dropped; percentiles, tokens and cost are of the kept ones.
+    sampled = ["sampled_out"] if any(row["sampled_out"] for row in rows) else []
+    for line in table(rows, [*groups, "calls", *sampled, "error_rate", "p50_ms", "p95_ms", "p99_ms", "total_tokens",
+                             "cost"]):
         click.echo(line)
 
 
@@ -73,7 +76,8 @@ def timeseries(data_dir: str | None, window: str, project: str | None, run_type:
 
     for row in rows:
         row["bucket"] = iso(row["bucket_start_us"])
-    for line in table(rows, ["bucket", *groups, "calls", "error_rate", "p95_ms", "total_tokens"]):
+    sampled = ["sampled_out"] if any(row["sampled_out"] for row in rows) else []
+    for line in table(rows, ["bucket", *groups, "calls", *sampled, "error_rate", "p95_ms", "total_tokens"]):
         click.echo(line)
 
 
