@@ -32,6 +32,7 @@ class Services:
         return cls(settings, spans, meta, IngestPipeline(spans, meta, settings), feedback)
 
     def start(self) -> None:
+        self.spans.checkpoint_in_background()
         self.pipeline.start()
         self.spans.search_index.start(is_idle=self.pipeline.is_idle)
         self.evaluator = start_alerts(self)

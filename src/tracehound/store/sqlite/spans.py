@@ -17,6 +17,7 @@ from tracehound.model import Span
 from tracehound.store.base import SpanCriteria, TreeNode, Turn
 from tracehound.store.payload import DEFAULT_CAP_BYTES, decode_payload, encode_payload
 from tracehound.store.sqlite import rollups
+from tracehound.store.sqlite.checkpoint import Checkpointer
 from tracehound.store.sqlite.connection import connect
 from tracehound.store.sqlite.search import SearchIndex
 from tracehound.timefmt import now_us
@@ -64,6 +65,7 @@ class SqliteSpanStore:
         self.payload_cap_bytes = payload_cap_bytes
         self._synchronous = synchronous
         self._writer = connect(self.path, synchronous=synchronous)
+        self._checkpointer: Checkpointer | None = None
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -269,10 +271,21 @@ class SqliteSpanStore:
                 index = self.__dict__.setdefault("_search_index", SearchIndex(self))
         return index
 
+    def checkpoint_in_background(self) -> None:
+        """Checkpoint the WAL from a thread of its own instead of inside the writer's commits (servers)."""
+        if self._checkpointer is None:
+            self._checkpointer = Checkpointer(self.path)
+            with self._write_lock:
+                self._writer.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer.start()
+
     def close(self) -> None:
         index = self.__dict__.get("_search_index")
         if index is not None:
             index.stop()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         with self._write_lock:
             self._writer.close()
         for reader in self._readers:
