@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tracehound.sdk.config import configure, flush, shutdown
     from tracehound.sdk.exporter import BatchExporter, LocalStoreExporter, SpanExporter
     from tracehound.sdk.guards import Guards
+    from tracehound.sdk.integrations.anthropic import wrap_anthropic
     from tracehound.sdk.integrations.llm import llm_call
     from tracehound.sdk.integrations.openai import wrap_openai
     from tracehound.sdk.memory import InMemoryExporter
@@ -69,6 +70,7 @@ _LAZY = {
     "shutdown": "tracehound.sdk.config",
     "span": "tracehound.sdk.block",
     "traceable": "tracehound.sdk.traceable",
+    "wrap_anthropic": "tracehound.sdk.integrations.anthropic",
     "wrap_openai": "tracehound.sdk.integrations.openai",
 }
 
@@ -103,6 +105,7 @@ __all__ = [
     "shutdown",
     "span",
     "traceable",
+    "wrap_anthropic",
     "wrap_openai",
 ]
 

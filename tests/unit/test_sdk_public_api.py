@@ -11,7 +11,8 @@ PUBLIC = [
     "BatchExporter", "Client", "GuardTripped", "Guards", "InMemoryExporter", "LocalStoreExporter", "LoopDetected",
     "Redactor", "Run", "Sampling", "Session", "SpanBlock", "SpanExporter", "StepBudgetExceeded",
     "TokenBudgetExceeded", "__version__", "configure", "evaluate", "extract", "flush", "get_current_span", "inject",
-    "keep", "llm_call", "otel_context", "register_price", "session", "shutdown", "span", "traceable", "wrap_openai",
+    "keep", "llm_call", "otel_context", "register_price", "session", "shutdown", "span", "traceable", "wrap_anthropic",
+    "wrap_openai",
 ]
 
 

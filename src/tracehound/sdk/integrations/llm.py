@@ -56,8 +56,14 @@ class LLMCall:
 
     def record(self, output: Any = None, *, model: str | None = None, prompt_tokens: int | None = None,
                completion_tokens: int | None = None, total_tokens: int | None = None, cached_tokens: int = 0,
-               reasoning_tokens: int = 0) -> None:
-        """Record the reply and usage; cost follows from the price table when the model is known."""
+               reasoning_tokens: int = 0, cache_write_tokens: int = 0,
+               usage: Mapping[str, int] | None = None) -> None:
+        """Record the reply and usage; cost follows from the price table when the model is known.
+
+        ``prompt_tokens`` counts every input token, ``cached_tokens`` (cache reads) and
+        ``cache_write_tokens`` included. ``usage`` is the provider's own breakdown, recorded as
+        ``metadata.usage`` (by default: the non-zero cached and reasoning tokens).
+        """
         run = self.run
         if not run.is_recording or run.end_ns:
             return
@@ -67,16 +73,19 @@ class LLMCall:
             model = model or self.model
             if model:
                 run.set_model(model)
-            usage: dict[str, int] = {}
-            if cached_tokens:
-                usage["cached_tokens"] = int(cached_tokens)
-            if reasoning_tokens:
-                usage["reasoning_tokens"] = int(reasoning_tokens)
-            if usage:
-                run.set_metadata(usage=usage)
+            details: dict[str, int] = {}
+            if usage is not None:
+                details.update(usage)
+            else:
+                if cached_tokens:
+                    details["cached_tokens"] = int(cached_tokens)
+                if reasoning_tokens:
+                    details["reasoning_tokens"] = int(reasoning_tokens)
+            if details:
+                run.set_metadata(usage=details)
             if model and (prompt_tokens is not None or completion_tokens is not None):
                 priced = pricing.cost(model, prompt_tokens or 0, completion_tokens or 0, cached_tokens,
-                                      reasoning_tokens)
+                                      reasoning_tokens, cache_write_tokens)
                 if priced is not None:
                     run.set_cost(*priced)
         except Exception:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from tracehound.sdk import _guard
 from tracehound.sdk.config import STATE
+from tracehound.sdk.integrations._stream import AsyncStreamProxy, StreamProxy
 from tracehound.sdk.integrations.llm import LLMCall
 
 C = TypeVar("C")
@@ -61,7 +62,7 @@ def _sync_create(original: Any) -> Any:
             call.fail(exc)
             raise
         if kwargs.get("stream"):
-            return _Stream(result, call)
+            return StreamProxy(result, _Accumulator(call))
         _record_completion(call, result)
         call.end()
         return result
@@ -81,7 +82,7 @@ def _async_create(original: Any) -> Any:
             call.fail(exc)
             raise
         if kwargs.get("stream"):
-            return _AsyncStream(result, call)
+            return AsyncStreamProxy(result, _Accumulator(call))
         _record_completion(call, result)
         call.end()
         return result
@@ -155,95 +156,3 @@ class _Accumulator:
         if not self.done:
             self.done = True
             self.call.fail(exc)
-
-
-class _Stream:
-    """Wraps ``openai.Stream``: yields the same chunks, ends the span when the stream ends or closes."""
-
-    def __init__(self, stream: Any, call: LLMCall) -> None:
-        self._stream = stream
-        self._acc = _Accumulator(call)
-
-    def __iter__(self) -> Any:
-        try:
-            for chunk in self._stream:
-                self._acc.add(chunk)
-                yield chunk
-        except GeneratorExit:
-            self._acc.finish_ok()
-            raise
-        except BaseException as exc:
-            self._acc.finish_error(exc)
-            raise
-        self._acc.finish_ok()
-
-    def __next__(self) -> Any:
-        try:
-            chunk = next(self._stream)
-        except StopIteration:
-            self._acc.finish_ok()
-            raise
-        except BaseException as exc:
-            self._acc.finish_error(exc)
-            raise
-        self._acc.add(chunk)
-        return chunk
-
-    def __enter__(self) -> _Stream:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stream.close()
-        self._acc.finish_ok()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-class _AsyncStream:
-    """Wraps ``openai.AsyncStream`` the same way."""
-
-    def __init__(self, stream: Any, call: LLMCall) -> None:
-        self._stream = stream
-        self._acc = _Accumulator(call)
-
-    async def __aiter__(self) -> Any:
-        try:
-            async for chunk in self._stream:
-                self._acc.add(chunk)
-                yield chunk
-        except GeneratorExit:
-            self._acc.finish_ok()
-            raise
-        except BaseException as exc:
-            self._acc.finish_error(exc)
-            raise
-        self._acc.finish_ok()
-
-    async def __anext__(self) -> Any:
-        try:
-            chunk = await self._stream.__anext__()
-        except StopAsyncIteration:
-            self._acc.finish_ok()
-            raise
-        except BaseException as exc:
-            self._acc.finish_error(exc)
-            raise
-        self._acc.add(chunk)
-        return chunk
-
-    async def __aenter__(self) -> _AsyncStream:
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        await self._stream.close()
-        self._acc.finish_ok()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
