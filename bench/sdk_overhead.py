@@ -3,6 +3,7 @@
     python bench/sdk_overhead.py                       # a local HTTP sink in a subprocess
     python bench/sdk_overhead.py --endpoint http://127.0.0.1:6180
     python bench/sdk_overhead.py --calls 50000 --features     # also with tail sampling + redaction on
+    python bench/sdk_overhead.py --otel                       # with OpenTelemetry imported by the program
 
 Times each call of a traced no-op function and of the same function undecorated, in the same run,
 and prints median and p99 in µs, the overhead (traced minus plain) and the ratio. The sink answers
@@ -12,6 +13,10 @@ Spans are produced in bursts with pauses (longer if the exporter falls behind), 
 ``--features`` times the traced call again with tail sampling (keep 10%) and redaction on, and the
 exporter thread's work per span (sampling decision + JSON + redaction) with both off and on: the
 features run on the exporter's thread, so the caller's cost should not move.
+
+``--otel`` imports ``opentelemetry.trace`` (and installs an SDK ``TracerProvider``) first, so every
+span also attaches an OpenTelemetry context for OTel spans to nest under (``tracehound.sdk.otel_bridge``);
+the first line of output says whether it was imported.
 """
 
 from __future__ import annotations
@@ -64,7 +69,13 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=2_000, help="calls between pauses")
     parser.add_argument("--pause-ms", type=float, default=20.0)
     parser.add_argument("--features", action="store_true", help="also measure with sampling and redaction on")
+    parser.add_argument("--otel", action="store_true", help="with OpenTelemetry imported")
     args = parser.parse_args()
+    if args.otel:
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+
+        trace.set_tracer_provider(TracerProvider())
 
     sink = None
     endpoint = args.endpoint
@@ -96,6 +107,7 @@ def main() -> None:
         plain_med, traced_med = statistics.median(plain_us), statistics.median(traced_us)
         plain_p99, traced_p99 = percentile(plain_us, 0.99), percentile(traced_us, 0.99)
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, exporter -> {endpoint}")
+        print(f"opentelemetry imported: {'opentelemetry.trace' in sys.modules}")
         print(f"calls: {args.calls} each (timed one by one with perf_counter_ns, which adds ~0.05 µs)")
         print(f"plain call     median {plain_med:6.2f} µs   p99 {plain_p99:6.2f} µs")
         print(f"traced call    median {traced_med:6.2f} µs   p99 {traced_p99:6.2f} µs")

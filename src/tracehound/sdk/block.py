@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from tracehound.errors import GuardTripped
-from tracehound.sdk import _guard
+from tracehound.sdk import _guard, otel_bridge
 from tracehound.sdk.config import STATE
 from tracehound.sdk.context import CURRENT_RUN
 from tracehound.sdk.run import NON_RECORDING, Run, Spec, start
@@ -22,13 +22,14 @@ from tracehound.sdk.run import NON_RECORDING, Run, Spec, start
 class SpanBlock:
     """The context manager ``span()`` returns; entering it starts the span, leaving it ends the span."""
 
-    __slots__ = ("_run", "_spec", "_token", "inputs")
+    __slots__ = ("_otel_token", "_run", "_spec", "_token", "inputs")
 
     def __init__(self, spec: Spec, inputs: Any) -> None:
         self._spec = spec
         self.inputs = inputs
         self._run: Run | None = None
         self._token: Token[Run | None] | None = None
+        self._otel_token: Any = None
 
     def __enter__(self) -> Run:
         if not STATE.enabled:
@@ -39,6 +40,8 @@ class SpanBlock:
                 run.set_inputs(self.inputs)
             self._token = CURRENT_RUN.set(run)
             self._run = run
+            if otel_bridge.OTEL_MODULE in otel_bridge.MODULES:  # OTel spans in the block nest under this one
+                self._otel_token = otel_bridge.attach(otel_bridge.context_for(run))
             return run
         except GuardTripped:
             raise
@@ -52,7 +55,9 @@ class SpanBlock:
         if run is None or token is None:
             return
         self._run = self._token = None
+        otel_token, self._otel_token = self._otel_token, None
         try:
+            otel_bridge.detach(otel_token)
             CURRENT_RUN.reset(token)
         except Exception:
             _guard.internal_error("leaving a span block")

@@ -17,8 +17,8 @@ tracehound under this parent points at the exact UUID; a ``traceparent`` from an
 ``uuid5(trace UUID, span id hex)``, the id the OTLP ingest gives that caller's span. Either way the
 two sides meet in one tree. ``baggage`` carries ``session.id``/``user.id`` of an open session.
 
-Spans the OpenTelemetry SDK makes *in this process* nest under the current span when started with
-``context=tracehound.otel_context()`` (needs ``opentelemetry-api``).
+Spans the OpenTelemetry SDK makes *in this process* nest under the current span by themselves
+(``tracehound.sdk.otel_bridge``), inside an ``extract`` block under the remote caller.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from contextvars import Token
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
+from tracehound.sdk import otel_bridge
 from tracehound.sdk.context import CURRENT_RUN, CURRENT_SESSION
 from tracehound.sdk.run import NON_RECORDING, Run, Spec
 
@@ -147,6 +148,7 @@ class RemoteContext:
         self.parent = parent
         self.baggage = baggage
         self._tokens: list[tuple[Any, Token[Any]]] = []
+        self._otel_tokens: list[Any] = []
 
     @property
     def valid(self) -> bool:
@@ -165,12 +167,16 @@ class RemoteContext:
             # An unsampled caller's trace stays unrecorded here too.
             run: Run = self.parent if self.parent.sampled else NON_RECORDING
             self._tokens.append((CURRENT_RUN, CURRENT_RUN.set(run)))
+            if otel_bridge.OTEL_MODULE in otel_bridge.MODULES:
+                self._otel_tokens.append(otel_bridge.attach(otel_bridge.context_for(run)))
         session_id = self.baggage.get("session.id")
         if session_id and CURRENT_SESSION.get() is None:
             self._tokens.append((CURRENT_SESSION, CURRENT_SESSION.set((session_id, self.baggage.get("user.id")))))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        while self._otel_tokens:
+            otel_bridge.detach(self._otel_tokens.pop())
         while self._tokens:
             variable, token = self._tokens.pop()
             variable.reset(token)
@@ -223,7 +229,10 @@ def _baggage(text: str) -> dict[str, str]:
 def otel_context(run: Run | None = None) -> Any:
     """An OpenTelemetry ``Context`` whose current span stands for ours, for OTel spans to nest under.
 
-        with tracer.start_as_current_span("query", context=tracehound.otel_context()): ...
+    Spans started while one of ours runs already nest under it (``tracehound.sdk.otel_bridge``); this
+    is for a span of ours that is not current here (a thread started without its context)::
+
+        with tracer.start_as_current_span("query", context=tracehound.otel_context(run)): ...
 
     Returns:
         The context, or ``None`` (OTel's "current context") when no span is recording here.
@@ -232,14 +241,23 @@ def otel_context(run: Run | None = None) -> Any:
         ImportError: ``opentelemetry-api`` is not installed (``pip install opentelemetry-api``).
     """
     from opentelemetry import trace
-    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
     run = CURRENT_RUN.get() if run is None else run
     if run is None or run is NON_RECORDING:
         return None
+    return trace.set_span_in_context(trace.NonRecordingSpan(span_context(run)))
+
+
+def span_context(run: Run) -> Any:
+    """The OpenTelemetry ``SpanContext`` that stands for one of our (recording) spans.
+
+    Trace id: our trace UUID's 16 bytes; span id: as ``inject`` sends it; ``tracestate`` carries our
+    UUID, so an OTel child exported to tracehound points at exactly this span.
+    """
+    from opentelemetry.trace import SpanContext, TraceFlags, TraceState
+
     headers = inject({}, run)
     _, trace_hex, span_hex, _ = headers[TRACEPARENT].split("-")
     key, _, value = headers[TRACESTATE].split(",")[0].partition("=")
-    context = SpanContext(int(trace_hex, 16), int(span_hex, 16), is_remote=False,
-                          trace_flags=TraceFlags(TraceFlags.SAMPLED), trace_state=TraceState([(key, value)]))
-    return trace.set_span_in_context(NonRecordingSpan(context))
+    return SpanContext(int(trace_hex, 16), int(span_hex, 16), is_remote=False,
+                       trace_flags=TraceFlags(TraceFlags.SAMPLED), trace_state=TraceState([(key, value)]))

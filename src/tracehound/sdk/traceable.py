@@ -7,6 +7,8 @@ The function is inspected once, when decorated (coroutine function, generator, a
 plain), and gets one of four short wrappers. Each call costs a flag check, a context-variable read
 and set, a counter and two clock reads; arguments are kept by reference and bound to parameter names
 later, on the exporter's thread. With tracing off the wrapper is one flag check and a plain call.
+Once the program has imported OpenTelemetry, the user's code also runs with the span as OTel's current
+span (``tracehound.sdk.otel_bridge``); until then that costs one dictionary lookup.
 The user's exceptions are recorded on the span and re-raised unchanged; the SDK's own never escape.
 """
 
@@ -20,9 +22,10 @@ from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from tracehound.errors import GuardTripped
 from tracehound.model import RUN_TYPES
-from tracehound.sdk import _guard
+from tracehound.sdk import _guard, otel_bridge
 from tracehound.sdk.config import STATE
 from tracehound.sdk.context import CURRENT_RUN
+from tracehound.sdk.otel_bridge import MODULES, OTEL_MODULE
 from tracehound.sdk.run import Run, Spec, start
 
 P = ParamSpec("P")
@@ -112,6 +115,7 @@ def _begin(spec: Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run | N
 def _plain_wrapper(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
     state = STATE
     current = CURRENT_RUN
+    modules, otel_module, otel_call = MODULES, OTEL_MODULE, otel_bridge.call
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not state.enabled:
@@ -121,7 +125,8 @@ def _plain_wrapper(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         token = current.set(run)
         try:
-            result = fn(*args, **kwargs)
+            # OpenTelemetry imported: OTel spans started inside nest under this one (otel_bridge).
+            result = fn(*args, **kwargs) if otel_module not in modules else otel_call(run, fn, args, kwargs)
         except BaseException as exc:
             current.reset(token)
             run._fail(exc)
@@ -136,6 +141,7 @@ def _plain_wrapper(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
 def _coroutine_wrapper(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
     state = STATE
     current = CURRENT_RUN
+    modules, otel_module, otel_awaited = MODULES, OTEL_MODULE, otel_bridge.awaited
 
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not state.enabled:
@@ -145,7 +151,10 @@ def _coroutine_wrapper(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]
             return await fn(*args, **kwargs)
         token = current.set(run)
         try:
-            result = await fn(*args, **kwargs)
+            if otel_module not in modules:
+                result = await fn(*args, **kwargs)
+            else:
+                result = await otel_awaited(run, fn(*args, **kwargs))
         except BaseException as exc:
             current.reset(token)
             run._fail(exc)
@@ -171,7 +180,9 @@ def _generator_wrapper(fn: Callable[..., Generator[Any, Any, Any]], spec: Spec) 
         # holds a yielded item; so it is set and reset around every step instead of around the loop.
         token = current.set(run)
         try:
-            gen = fn(*args, **kwargs)
+            gen: Any = fn(*args, **kwargs)
+            if OTEL_MODULE in MODULES:
+                gen = otel_bridge.AttachedGenerator(gen, run)
         except BaseException as exc:
             current.reset(token)
             run._fail(exc)
@@ -228,7 +239,9 @@ def _async_generator_wrapper(fn: Callable[..., AsyncGenerator[Any, Any]], spec: 
             return
         token = current.set(run)
         try:
-            agen = fn(*args, **kwargs)
+            agen: Any = fn(*args, **kwargs)
+            if OTEL_MODULE in MODULES:
+                agen = otel_bridge.AttachedAsyncGenerator(agen, run)
         except BaseException as exc:
             current.reset(token)
             run._fail(exc)
