@@ -35,7 +35,6 @@ MODULES: Final = sys.modules
 """The dictionary itself, read without a global lookup (Python does not support replacing it either)."""
 
 
-
 class _Api:
     """The OpenTelemetry functions used here, looked up once (the first time a span starts after the import)."""
 
