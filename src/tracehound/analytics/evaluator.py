@@ -168,20 +168,31 @@ class Evaluator:
                 if row[_I["run_type"]] == "retriever" and row[_I["end_us"]] is not None:
                     empty = is_empty_output(decode_payload(row[_I["outputs"]]))
                     self._retrievals[row[_I["name"]]].append((now, empty, row[_I["trace_id"]]))
-        for rule in (r for r in rules if r.kind == "run_tokens"):
-            for row in rows:
-                if row[_I["parent_id"]] is None and row[_I["end_us"]] is not None:
-                    self._check_run_tokens(rule, row, now)
+        token_rules = [r for r in rules if r.kind == "run_tokens"]
+        if token_rules:
+            roots = [row for row in rows if row[_I["parent_id"]] is None and row[_I["end_us"]] is not None]
+            tokens = self._llm_tokens([row[_I["trace_id"]] for row in roots])
+            for rule in token_rules:
+                for row in roots:
+                    self._check_run_tokens(rule, row, tokens.get(row[_I["trace_id"]], 0), now)
 
     def _event(self, rule: Rule, key: str, trace_id: str, now: int) -> None:
         events = self._events[(rule.id, key)]
         if not any(trace == trace_id for _, trace in events):
             events.append((now, trace_id))
 
-    def _check_run_tokens(self, rule: Rule, row: tuple[Any, ...], now: int) -> None:
+    def _llm_tokens(self, trace_ids: list[str]) -> dict[str, int]:
+        """LLM tokens per finished run, one grouped query per 500 traces (not one per run)."""
+        totals: dict[str, int] = {}
+        for start in range(0, len(trace_ids), 500):
+            chunk = trace_ids[start:start + 500]
+            totals.update(self.spans.read_sql(
+                "SELECT trace_id, coalesce(sum(total_tokens), 0) FROM spans"
+                f" WHERE trace_id IN ({', '.join('?' * len(chunk))}) AND run_type = 'llm' GROUP BY trace_id", chunk))
+        return totals
+
+    def _check_run_tokens(self, rule: Rule, row: tuple[Any, ...], tokens: int, now: int) -> None:
         trace_id, agent = row[_I["trace_id"]], row[_I["name"]]
-        ((tokens,),) = self.spans.read_sql("SELECT coalesce(sum(total_tokens), 0) FROM spans WHERE trace_id = ?"
-                                           " AND run_type = 'llm'", (trace_id,))
         cached = self._baselines.get(agent)
         if cached is None or now - cached[0] > 300e6:
             recent = [t for (t,) in self.spans.read_sql(
