@@ -35,11 +35,13 @@ ROUNDS = 40
 def wide_trace(n_spans: int) -> list[Span]:
     """An agent run of ``n_spans`` spans: iterations of an LLM call and tools, some in parallel, some failing.
 
-    The ids are derived from the size, so running the benchmark again rewrites the same trace.
+    The ids are derived from the size, so running the benchmark again rewrites the same trace. It goes to
+    a project of its own with a handful of tool names, so it does not change what other benchmarks
+    measure on the shared store (per-tool tables, for one).
     """
     trace_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"tracehound-bench-ui-{n_spans}"))
     t0 = int(time.time() * 1e6) - 3_600_000_000
-    spans = [Span(id=trace_id, trace_id=trace_id, name="long_agent_run", run_type="agent", project="bench",
+    spans = [Span(id=trace_id, trace_id=trace_id, name="long_agent_run", run_type="agent", project="bench-ui",
                   start_time=t0, end_time=t0 + n_spans * 2_000, inputs={"question": "reconcile all invoices"},
                   outputs={"answer": "done"}, session_id="bench-ui-session")]
     parent, index = trace_id, 0
@@ -49,13 +51,13 @@ def wide_trace(n_spans: int) -> list[Span]:
         start = t0 + index * 2_000
         if index % 10 == 1:  # an iteration opens: its nine children follow
             spans.append(Span(id=sid, trace_id=trace_id, parent_id=trace_id, name=f"iteration_{index // 10}",
-                              run_type="chain", project="bench", start_time=start, end_time=start + 19_500))
+                              run_type="chain", project="bench-ui", start_time=start, end_time=start + 19_500))
             parent = sid
             continue
         run_type = "llm" if index % 10 == 2 else "tool"
         spans.append(Span(
-            id=sid, trace_id=trace_id, parent_id=parent, name=f"{run_type}_{index}", run_type=run_type,
-            project="bench", start_time=start, end_time=start + (3_500 if index % 3 == 0 else 1_800),
+            id=sid, trace_id=trace_id, parent_id=parent, name=f"{run_type}_{index % 10}", run_type=run_type,
+            project="bench-ui", start_time=start, end_time=start + (3_500 if index % 3 == 0 else 1_800),
             inputs={"step": index, "args": {"query": f"invoice {index}", "limit": 20}},
             outputs={"rows": [{"id": n, "amount": n * 3.5} for n in range(5)]},
             prompt_tokens=500 if run_type == "llm" else None, completion_tokens=80 if run_type == "llm" else None,
