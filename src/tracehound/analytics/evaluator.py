@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, OrderedDict, defaultdict, deque
 from typing import Any
 
 from tracehound.analytics import metrics
@@ -26,7 +26,9 @@ from tracehound.timefmt import now_us
 
 log = logging.getLogger("tracehound.alerts")
 _I = {name: COLUMNS.index(name) for name in ("id", "trace_id", "parent_id", "project", "run_type", "name",
-                                            "start_us", "end_us", "status", "outputs", "prompt_tokens", "model")}
+                                            "start_us", "end_us", "status", "outputs", "prompt_tokens", "model",
+                                            "total_tokens")}
+MAX_TRACKED_TRACES = 50_000
 
 
 def is_empty_output(value: Any) -> bool:
@@ -36,6 +38,14 @@ def is_empty_output(value: Any) -> bool:
     if isinstance(value, dict):
         return all(v is None or v in ("", [], {}) for v in value.values())
     return False
+
+
+class _TraceTally:
+    __slots__ = ("tokens", "tools")
+
+    def __init__(self) -> None:
+        self.tools: dict[str, str] = {}  # span id → tool name
+        self.tokens: dict[str, int] = {}  # span id → LLM tokens
 
 
 class Evaluator:
@@ -53,6 +63,10 @@ class Evaluator:
         self._events: dict[tuple[str, str], deque[tuple[int, str]]] = defaultdict(deque)  # (rule, key) → (at, trace)
         self._retrievals: dict[str, deque[tuple[int, bool, str]]] = defaultdict(deque)
         self._baselines: dict[str, tuple[int, float | None]] = {}
+        # Per recent trace, what its committed spans add up to: tool names (for loops) and LLM tokens (for
+        # run_tokens), keyed by span id so a re-sent or merged span counts once. Kept in memory so a
+        # commit costs no read of the store; the oldest traces are forgotten past MAX_TRACKED_TRACES.
+        self._traces: OrderedDict[str, _TraceTally] = OrderedDict()
         self._last_windowed_us = 0
         self._evaluating = threading.Lock()  # the thread and POST /alerts/evaluate must not both step a state
         self.evaluations = 0
@@ -146,20 +160,18 @@ class Evaluator:
         # Spans that ended before every rule's window (a backfill, a late batch) cannot breach anything now.
         oldest = now - max((parse_duration_us(rule.param("window")) for rule in rules), default=0)
         rows = [row for row in rows if row[_I["end_us"]] is None or row[_I["end_us"]] >= oldest]
+        touched = self._tally(rows)
         if "loop" in kinds:
-            traces = sorted({row[_I["trace_id"]] for row in rows if row[_I["run_type"]] == "tool"})
-            for start in range(0, len(traces), 500):
-                chunk = traces[start:start + 500]
-                counts = self.spans.read_sql(
-                    f"SELECT trace_id, name, count(*) FROM spans WHERE trace_id IN ({', '.join('?' * len(chunk))})"
-                    " AND run_type = 'tool' GROUP BY trace_id, name", chunk)
-                for rule in (r for r in rules if r.kind == "loop"):
-                    for trace_id, name, count in counts:
+            for rule in (r for r in rules if r.kind == "loop"):
+                for trace_id in touched:
+                    tally = self._traces.get(trace_id)
+                    for name, count in Counter(tally.tools.values() if tally else ()).items():
                         if count >= rule.param("threshold"):
                             self._event(rule, name, trace_id, now)
         for rule in (r for r in rules if r.kind == "context_window"):
+            models = {**self.models, **(rule.param("models") or {})}
             for row in rows:
-                size = context_window(row[_I["model"]], {**self.models, **(rule.param("models") or {})})
+                size = context_window(row[_I["model"]], models)
                 tokens = row[_I["prompt_tokens"]]
                 if size and tokens and tokens >= rule.param("threshold") * size:
                     self._event(rule, row[_I["model"]], row[_I["trace_id"]], now)
@@ -171,25 +183,36 @@ class Evaluator:
         token_rules = [r for r in rules if r.kind == "run_tokens"]
         if token_rules:
             roots = [row for row in rows if row[_I["parent_id"]] is None and row[_I["end_us"]] is not None]
-            tokens = self._llm_tokens([row[_I["trace_id"]] for row in roots])
             for rule in token_rules:
                 for row in roots:
-                    self._check_run_tokens(rule, row, tokens.get(row[_I["trace_id"]], 0), now)
+                    tally = self._traces.get(row[_I["trace_id"]])
+                    self._check_run_tokens(rule, row, sum(tally.tokens.values()) if tally else 0, now)
 
     def _event(self, rule: Rule, key: str, trace_id: str, now: int) -> None:
         events = self._events[(rule.id, key)]
         if not any(trace == trace_id for _, trace in events):
             events.append((now, trace_id))
 
-    def _llm_tokens(self, trace_ids: list[str]) -> dict[str, int]:
-        """LLM tokens per finished run, one grouped query per 500 traces (not one per run)."""
-        totals: dict[str, int] = {}
-        for start in range(0, len(trace_ids), 500):
-            chunk = trace_ids[start:start + 500]
-            totals.update(self.spans.read_sql(
-                "SELECT trace_id, coalesce(sum(total_tokens), 0) FROM spans"
-                f" WHERE trace_id IN ({', '.join('?' * len(chunk))}) AND run_type = 'llm' GROUP BY trace_id", chunk))
-        return totals
+    def _tally(self, rows: list[tuple[Any, ...]]) -> set[str]:
+        """Add committed tool and LLM spans to their trace's tally; returns the traces with new tool spans."""
+        traces = self._traces
+        touched: set[str] = set()
+        for row in rows:
+            run_type = row[_I["run_type"]]
+            if run_type != "tool" and run_type != "llm":
+                continue
+            trace_id = row[_I["trace_id"]]
+            tally = traces.get(trace_id)
+            if tally is None:
+                tally = traces[trace_id] = _TraceTally()
+                if len(traces) > MAX_TRACKED_TRACES:
+                    traces.popitem(last=False)
+            if run_type == "tool":
+                tally.tools[row[_I["id"]]] = row[_I["name"]]
+                touched.add(trace_id)
+            else:
+                tally.tokens[row[_I["id"]]] = row[_I["total_tokens"]] or 0
+        return touched
 
     def _check_run_tokens(self, rule: Rule, row: tuple[Any, ...], tokens: int, now: int) -> None:
         trace_id, agent = row[_I["trace_id"]], row[_I["name"]]
