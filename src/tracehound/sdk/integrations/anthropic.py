@@ -21,7 +21,7 @@ from typing import Any, Final, TypeVar
 
 from tracehound.sdk import _guard
 from tracehound.sdk.config import STATE
-from tracehound.sdk.integrations._stream import AsyncStreamProxy, StreamProxy
+from tracehound.sdk.integrations._create import wrap_create
 from tracehound.sdk.integrations.llm import LLMCall
 
 C = TypeVar("C")
@@ -45,7 +45,8 @@ def wrap_anthropic(client: C) -> C:
     if getattr(create, _WRAPPED, False):
         return client
     is_async = inspect.iscoroutinefunction(inspect.unwrap(create))  # anthropic decorates create (required_args)
-    wrappers = {"create": _async_create(create) if is_async else _sync_create(create)}
+    wrappers = {"create": wrap_create(create, is_async=is_async, begin=_begin, record=_record_message,
+                                      accumulator=_EventAccumulator)}
     stream = getattr(messages, "stream", None)
     if stream is not None:
         wrappers["stream"] = _stream_helper(stream, _AsyncStreamManager if is_async else _StreamManager)
@@ -88,46 +89,6 @@ def _record_message(call: LLMCall, message: Any) -> None:
         _record(call, output, getattr(message, "model", None), {key: getattr(usage, key, None) for key in _USAGE})
     except Exception:
         _guard.internal_error("recording an anthropic message")
-
-
-def _sync_create(original: Any) -> Any:
-    @functools.wraps(original)
-    def create(*args: Any, **kwargs: Any) -> Any:
-        if not STATE.enabled:
-            return original(*args, **kwargs)
-        call = _begin(kwargs)
-        try:
-            result = original(*args, **kwargs)
-        except BaseException as exc:
-            call.fail(exc)
-            raise
-        if kwargs.get("stream"):
-            return StreamProxy(result, _EventAccumulator(call))
-        _record_message(call, result)
-        call.end()
-        return result
-
-    return create
-
-
-def _async_create(original: Any) -> Any:
-    @functools.wraps(original)
-    async def create(*args: Any, **kwargs: Any) -> Any:
-        if not STATE.enabled:
-            return await original(*args, **kwargs)
-        call = _begin(kwargs)
-        try:
-            result = await original(*args, **kwargs)
-        except BaseException as exc:
-            call.fail(exc)
-            raise
-        if kwargs.get("stream"):
-            return AsyncStreamProxy(result, _EventAccumulator(call))
-        _record_message(call, result)
-        call.end()
-        return result
-
-    return create
 
 
 class _EventAccumulator:

@@ -12,13 +12,11 @@ closed; its usage comes from the final chunk, which OpenAI sends only with
 
 from __future__ import annotations
 
-import functools
 import inspect
 from typing import Any, TypeVar
 
 from tracehound.sdk import _guard
-from tracehound.sdk.config import STATE
-from tracehound.sdk.integrations._stream import AsyncStreamProxy, StreamProxy
+from tracehound.sdk.integrations._create import wrap_create
 from tracehound.sdk.integrations.llm import LLMCall
 
 C = TypeVar("C")
@@ -38,7 +36,8 @@ def wrap_openai(client: C) -> C:
     if getattr(original, _WRAPPED, False):
         return client
     is_async = inspect.iscoroutinefunction(inspect.unwrap(original))  # openai decorates create (required_args)
-    wrapper = _async_create(original) if is_async else _sync_create(original)
+    wrapper = wrap_create(original, is_async=is_async, begin=_begin, record=_record_completion,
+                          accumulator=_Accumulator)
     setattr(wrapper, _WRAPPED, True)
     completions.create = wrapper
     return client
@@ -48,46 +47,6 @@ def _begin(kwargs: dict[str, Any]) -> LLMCall:
     params = {key: kwargs[key] for key in _PARAMS if key in kwargs}
     return LLMCall(kwargs.get("model"), kwargs.get("messages"), name="openai.chat.completions", provider="openai",
                    params=params)
-
-
-def _sync_create(original: Any) -> Any:
-    @functools.wraps(original)
-    def create(*args: Any, **kwargs: Any) -> Any:
-        if not STATE.enabled:
-            return original(*args, **kwargs)
-        call = _begin(kwargs)
-        try:
-            result = original(*args, **kwargs)
-        except BaseException as exc:
-            call.fail(exc)
-            raise
-        if kwargs.get("stream"):
-            return StreamProxy(result, _Accumulator(call))
-        _record_completion(call, result)
-        call.end()
-        return result
-
-    return create
-
-
-def _async_create(original: Any) -> Any:
-    @functools.wraps(original)
-    async def create(*args: Any, **kwargs: Any) -> Any:
-        if not STATE.enabled:
-            return await original(*args, **kwargs)
-        call = _begin(kwargs)
-        try:
-            result = await original(*args, **kwargs)
-        except BaseException as exc:
-            call.fail(exc)
-            raise
-        if kwargs.get("stream"):
-            return AsyncStreamProxy(result, _Accumulator(call))
-        _record_completion(call, result)
-        call.end()
-        return result
-
-    return create
 
 
 def _usage(call: LLMCall, output: Any, model: str | None, usage: Any) -> None:
