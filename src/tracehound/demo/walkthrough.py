@@ -21,6 +21,7 @@ import httpx
 
 import tracehound
 from tracehound.demo.agent import AgentConfig, Faults, SupportAgent, order_api
+from tracehound.ui.messages import answer, user_message
 
 DATASET = "demo-regressions"
 ALERT = ("tool-errors", "lookup_order")
@@ -84,8 +85,8 @@ def run_walkthrough(endpoint: str, traffic: Any, ticket_session: str, *, echo: C
     failing = next(t for t in traces if t["error_count"])
     result.run_id = failing["root_id"]
     run = http.get(f"/api/v1/spans/{result.run_id}").json()
-    echo(f"   turn {failing['trace_id']}: {failing['error_count']} error(s); asked {run['inputs']['question']!r},"
-         f" answered {str(run['outputs'])[:90]!r}")
+    echo(f"   turn {failing['trace_id']}: {failing['error_count']} error(s); asked {user_message(run['inputs'])!r},"
+         f" answered {answer(run['outputs'])[:120]!r}")
     echo(f"   open {endpoint}/trace/{failing['trace_id']}")
     pause()
 
