@@ -133,7 +133,7 @@ def _counters(root: Run) -> _Counters:
     counters = extra.get(_COUNTERS)
     if counters is None:
         counters = extra[_COUNTERS] = _Counters()
-    return counters  # type: ignore[no-any-return]
+    return counters
 
 
 def _arguments_key(run: Run) -> str:

@@ -18,6 +18,7 @@ library and msgspec only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -113,8 +114,8 @@ def _valid(kind: str, text: str) -> bool:
             return False
         return True
     if kind == "phone":
-        digits = sum(char.isdigit() for char in text)
-        return 7 <= digits <= 15
+        digit_count = sum(char.isdigit() for char in text)
+        return 7 <= digit_count <= 15
     return True
 
 
@@ -178,6 +179,9 @@ class Redactor:
         """Whether spans of ``project`` are redacted."""
         return self.projects.get(project, self.enabled)
 
+    def _token_of_match(self, kind: str, match: re.Match[str]) -> str:
+        return self.token(kind, match.group(0))
+
     def token(self, kind: str, value: str) -> str:
         """``<kind:hash>``: the same value and key always give the same token."""
         digest = hmac.new(self._key, f"{kind}\0{value}".encode("utf-8", "surrogatepass"), hashlib.sha256)
@@ -198,7 +202,7 @@ class Redactor:
                     return self.token(kind, found) if _valid(kind, found) else found
                 text = pattern.sub(replace, text)
             else:
-                text = pattern.sub(lambda match, kind=kind: self.token(kind, match.group(0)), text)
+                text = pattern.sub(functools.partial(self._token_of_match, kind), text)
         if self.callback is not None:
             text = self.callback(text)
         if len(original) <= CACHE_MAX_CHARS:

@@ -169,7 +169,7 @@ def _plan(spec: Spec) -> _BindPlan | None:
         except (TypeError, ValueError):
             plan = _NO_SIGNATURE
         spec.signature = plan
-    return None if plan is _NO_SIGNATURE else plan  # type: ignore[no-any-return]
+    return None if plan is _NO_SIGNATURE else plan
 
 
 _last_second: tuple[int, str] = (-1, "")  # one tuple, so threads never see a second with another's text
@@ -207,8 +207,8 @@ def dotted_order(run: Run) -> str:
     return run.dotted
 
 
-def _clip(text: Any, limit: int) -> str:
-    text = text if isinstance(text, str) else str(text)
+def _clip(value: Any, limit: int) -> str:
+    text = value if isinstance(value, str) else str(value)
     return text if len(text) <= limit else text[:limit]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import urllib.parse
 from collections.abc import Sequence
 from typing import Any
@@ -32,7 +33,7 @@ class Datasets:
     def delete(self, name: str) -> None:
         self._http.request("DELETE", f"/api/v1/datasets/{_q(name)}")
 
-    def versions(self, name: str) -> list[Any]:
+    def versions(self, name: str) -> builtins.list[Any]:
         return self._http.request("GET", f"/api/v1/datasets/{_q(name)}/versions")["versions"]  # type: ignore[no-any-return]
 
     def export(self, name: str, *, format: str = "jsonl", split: str | None = None,
