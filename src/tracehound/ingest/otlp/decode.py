@@ -26,6 +26,7 @@ PROTOBUF: Final = "application/x-protobuf"
 JSON: Final = "application/json"
 MEDIA_TYPES: Final = (PROTOBUF, JSON)
 
+_PLAIN_KINDS: Final = frozenset({"int_value", "double_value", "bool_value"})
 # An id that is not hex becomes this, so the span fails the length check and is rejected alone.
 _BAD_ID: Final = base64.b64encode(b"\xff").decode()
 
@@ -142,9 +143,31 @@ class ValueReader:
     def attributes(self, key_values: Any) -> dict[str, Any]:
         """A ``repeated KeyValue`` as a dict (later duplicates win, as in the SDKs)."""
         out: dict[str, Any] = {}
-        value_of = self.value
+        max_chars = self.max_chars
         for kv in key_values:
-            out[kv.key] = value_of(kv.value, kv.key)
+            # Inlined ``value`` for the common kinds: each upb field access builds an object, so read once.
+            key, any_value = kv.key, kv.value
+            kind = any_value.WhichOneof("value")
+            if kind == "string_value":
+                text = any_value.string_value
+                out[key] = text if len(text) <= max_chars else self._marker(key, text, len(text.encode()))
+            elif kind in _PLAIN_KINDS:
+                out[key] = getattr(any_value, kind)
+            elif kind == "array_value":
+                out[key] = self._array(any_value.array_value.values, key)
+            else:
+                out[key] = self.value(any_value, key)
+        return out
+
+    def _array(self, items: Any, key: str) -> list[Any]:
+        out = []
+        max_chars = self.max_chars
+        for item in items:
+            if item.WhichOneof("value") == "string_value":  # by far the most common element (tags, finish reasons)
+                text = item.string_value
+                out.append(text if len(text) <= max_chars else self._marker(key, text, len(text.encode())))
+            else:
+                out.append(self.value(item, key))
         return out
 
     def value(self, any_value: Any, key: str = "") -> Any:
@@ -161,7 +184,7 @@ class ValueReader:
         if kind == "bool_value":
             return any_value.bool_value
         if kind == "array_value":
-            return [self.value(item, key) for item in any_value.array_value.values]
+            return self._array(any_value.array_value.values, key)
         if kind == "kvlist_value":
             return {kv.key: self.value(kv.value, key) for kv in any_value.kvlist_value.values}
         if kind == "bytes_value":

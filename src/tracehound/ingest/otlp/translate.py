@@ -23,6 +23,7 @@ from tracehound.ingest.otlp.conventions import Event, SpanView
 from tracehound.ingest.otlp.decode import ValueReader, hex_id
 from tracehound.ingest.otlp.ids import parent_from_tracestate, span_uuid_raw, trace_uuid, valid_span_id, valid_trace_id
 from tracehound.ingest.otlp.report import SourceStats
+from tracehound.ingest.otlp.shape import AS_INT, AS_IS, Shape, shape_of
 from tracehound.ingest.otlp.values import as_float, as_int, as_text
 from tracehound.model import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_TAG_CHARS, MAX_TAGS, Span
 from tracehound.timefmt import iso
@@ -33,7 +34,6 @@ _KINDS: Final = ("unspecified", "internal", "server", "client", "producer", "con
 _STATUS_ERROR: Final = 2
 _TOKEN_FIELDS: Final = ("prompt_tokens", "completion_tokens", "total_tokens")
 _DETAIL_FIELDS: Final = ("cache_read", "cache_write", "reasoning")
-_INT_SCALARS: Final = frozenset({*_TOKEN_FIELDS, *_DETAIL_FIELDS})
 _ZERO_SPAN_ID: Final = b"\0" * 8
 
 
@@ -105,7 +105,8 @@ class Translator:
                     except _Rejected as exc:
                         self._reject(result, stats, span, str(exc))
                         continue
-                    notes.extend(("truncated_attributes", key) for key in reader.truncated)
+                    if reader.truncated:
+                        notes.extend(("truncated_attributes", key) for key in reader.truncated)
                     if built is not None:
                         result.spans.append(built)
                         notes.append(("stored",))
@@ -142,48 +143,31 @@ class Translator:
         attrs = reader.attributes(span.attributes)
         events = [Event(event.name, event.time_unix_nano // 1000, reader.attributes(event.attributes))
                   for event in span.events] if span.events else []
+        shape = shape_of(tuple(attrs), tuple(event.name for event in events) if events else ())
+        if shape.key_notes:
+            notes.extend(shape.key_notes)
 
-        # One pass over the keys: which conventions are present, what is unmapped, scalar candidates.
-        present: set[str] = set()
-        unmapped: dict[str, Any] = {}
-        best: dict[str, tuple[int, Any, str]] = {}
-        key_info = conv.key_info
-        for key, value in attrs.items():
-            info = key_info(key)
-            if info.owner is None:
-                unmapped[key] = value
-                notes.append(("unmapped_attributes", key))
-                continue
-            if info.ignored:
-                notes.append(("ignored_attributes", key))
-                continue
-            present.add(info.owner)
-            for name, rank in info.scalars:
-                if name not in best or rank < best[name][0]:
-                    usable = as_int(value) if name in _INT_SCALARS else (value if name == "cost" else as_text(value))
-                    if usable is not None:
-                        best[name] = (rank, usable, info.owner)
-        for event in events:
-            owner = conv.event_owner(event.name)
-            if owner is not None:
-                present.add(owner.name)
-
-        view = SpanView(span.name, span.kind, attrs, events, scope.resource, scope.scope)
-        plan = conv.plan_for(frozenset(present))
+        view = SpanView(span.name, span.kind, attrs, events, scope.resource, scope.scope, shape=shape)
+        plan = shape.plan
         for _, drop in plan.drop:
             reason = drop(view)
             if reason:
                 notes.append(("dropped", reason))
                 return None
-        notes.extend(("conventions", name) for name in sorted(present))
+        notes.extend(shape.convention_notes)
         scalars: dict[str, Any] = {}
-        for name, (_, value, owner) in best.items():
-            scalars[name] = value
-            notes.append(("fields", name, owner))
+        for field_name, how, candidates in shape.scalars:
+            for key, owner in candidates:
+                value = attrs[key]
+                usable = as_int(value) if how == AS_INT else (value if how == AS_IS else as_text(value))
+                if usable is not None:
+                    scalars[field_name] = usable
+                    notes.append(("fields", field_name, owner))
+                    break
 
         run_type = _first(plan.run_type, view, notes, "run_type")
         if run_type is None:
-            run_type, label = _heuristic_run_type(attrs, scalars)
+            run_type, label = _heuristic_run_type(shape, scalars)
             notes.append(("defaulted", label))
         view.run_type = run_type
         notes.append(("run_types", run_type))
@@ -213,7 +197,7 @@ class Translator:
             if found:
                 metadata.update(found)
         _call_metadata(metadata, scalars, model)
-        metadata["otel"] = _otel_metadata(span, scope, present, unmapped, raw_trace, span_hex, parent_hex)
+        metadata["otel"] = _otel_metadata(span, scope, shape, attrs, raw_trace, span_hex, parent_hex)
 
         start_us, end_us = span.start_time_unix_nano // 1000, span.end_time_unix_nano // 1000
         start_us = start_us or end_us
@@ -281,13 +265,13 @@ def _call_metadata(metadata: dict[str, Any], scalars: dict[str, Any], model: str
         metadata["cost_source"] = "reported"
 
 
-def _otel_metadata(span: Any, scope: _Scope, present: set[str], unmapped: dict[str, Any], raw_trace: bytes,
+def _otel_metadata(span: Any, scope: _Scope, shape: Shape, attrs: dict[str, Any], raw_trace: bytes,
                    span_hex: str, parent_hex: str | None) -> dict[str, Any]:
     """What OTel said that no field holds: ids as hex, kind, scope, resource, unmapped attributes, links."""
     otel: dict[str, Any] = {
         "trace_id": hex_id(raw_trace), "span_id": span_hex,
         "kind": _KINDS[span.kind] if 0 <= span.kind < len(_KINDS) else span.kind,
-        "service": scope.service, "scope": scope.scope, "conventions": sorted(present),
+        "service": scope.service, "scope": scope.scope, "conventions": list(shape.conventions),
     }
     if parent_hex is not None:
         otel["parent_span_id"] = parent_hex
@@ -295,8 +279,8 @@ def _otel_metadata(span: Any, scope: _Scope, present: set[str], unmapped: dict[s
         otel["scope_version"] = scope.scope_version
     if scope.resource_meta:
         otel["resource"] = scope.resource_meta
-    if unmapped:
-        otel["attributes"] = unmapped
+    if shape.unmapped:
+        otel["attributes"] = {key: attrs[key] for key in shape.unmapped}
     if span.status.message:
         otel["status_message"] = span.status.message
     if span.links:
@@ -306,10 +290,10 @@ def _otel_metadata(span: Any, scope: _Scope, present: set[str], unmapped: dict[s
     return otel
 
 
-def _heuristic_run_type(attrs: dict[str, Any], scalars: dict[str, Any]) -> tuple[str, str]:
-    if "gen_ai.tool.name" in attrs or "tool.name" in attrs:
+def _heuristic_run_type(shape: Shape, scalars: dict[str, Any]) -> tuple[str, str]:
+    if shape.tool_name:
         return "tool", "run_type: tool (heuristic: tool name)"
-    if any(key.startswith("retrieval.documents.") for key in attrs):
+    if shape.documents:
         return "retriever", "run_type: retriever (heuristic: documents)"
     if scalars.get("model") is not None and any(token in scalars for token in _TOKEN_FIELDS):
         return "llm", "run_type: llm (heuristic: model and tokens)"

@@ -11,14 +11,30 @@ import json
 import re
 from typing import Any, Final
 
+import msgspec
+
 _INDEXED: Final = re.compile(r"^(\d+)\.(.+)$")
+_fast_decode: Final = msgspec.json.decode
+
+
+def _loads(text: str) -> Any:
+    """``json.loads``, via msgspec (5x faster) whenever it accepts the text.
+
+    msgspec is stricter (no ``NaN``/``Infinity``, no lone surrogates, no overflowing or 4300-digit
+    numbers) and otherwise decodes to the same values; what it refuses goes to ``json.loads``, so
+    the result is always the standard library's.
+    """
+    try:
+        return _fast_decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
 
 
 def parse_json(value: Any) -> Any:
     """A JSON string parsed when it looks like an object or array; anything else unchanged."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
-            return json.loads(value)
+            return _loads(value)
         except ValueError:
             return value
     return value
@@ -28,7 +44,7 @@ def parse_json_any(value: Any) -> Any:
     """Like ``parse_json`` but also for JSON scalars (``"\\"text\\""``, ``42``), as tool results are."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return _loads(value)
         except ValueError:
             return value
     return value

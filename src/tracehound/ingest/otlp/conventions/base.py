@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
+
+from tracehound.ingest.otlp.values import collect_prefixed, unflatten
+
+
+class KeyIndex(Protocol):
+    """Which attribute keys start with a prefix (``shape.Shape`` answers from a per-key-set memo)."""
+
+    def keys_with(self, prefix: str) -> tuple[str, ...]: ...
 
 
 class Event(NamedTuple):
@@ -34,9 +42,28 @@ class SpanView:
     run_type: str = "chain"
     consumed_events: set[int] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
+    shape: KeyIndex | None = None
 
     def get(self, key: str) -> Any:
         return self.attrs.get(key)
+
+    def with_prefix(self, prefix: str) -> dict[str, Any]:
+        """The attributes whose key starts with ``prefix``, in order (all of them: ``values`` helpers re-check)."""
+        attrs = self.attrs
+        if self.shape is None:
+            return {key: value for key, value in attrs.items() if key.startswith(prefix)}
+        keys = self.shape.keys_with(prefix)
+        return {key: attrs[key] for key in keys} if keys else {}
+
+    def unflatten(self, prefix: str) -> list[Any]:
+        """``values.unflatten`` over the keys under ``prefix.`` only."""
+        found = self.with_prefix(prefix + ".")
+        return unflatten(found, prefix) if found else []
+
+    def collect(self, prefix: str) -> dict[str, Any]:
+        """``values.collect_prefixed`` over the keys under ``prefix`` only."""
+        found = self.with_prefix(prefix)
+        return collect_prefixed(found, prefix) if found else {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from tracehound.ingest.otlp import messages
 from tracehound.ingest.otlp.conventions.base import Convention, SpanView
-from tracehound.ingest.otlp.values import collect_prefixed, parse_json, parse_json_any, wrap
+from tracehound.ingest.otlp.values import parse_json, parse_json_any, wrap
 
 CONVENTION: Final = Convention(
     name="genai",
@@ -122,7 +122,7 @@ def metadata(view: SpanView) -> dict[str, Any] | None:
     definitions = attrs.get("gen_ai.tool.definitions")
     if definitions is not None:
         out["tools"] = parse_json(definitions)
-    params = {key: value for key, value in collect_prefixed(attrs, "gen_ai.request.").items() if key != "model"}
+    params = {key: value for key, value in view.collect("gen_ai.request.").items() if key != "model"}
     if params:
         out["invocation_params"] = params
     return out or None

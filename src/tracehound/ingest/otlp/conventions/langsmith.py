@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from tracehound.ingest.otlp.conventions.base import Convention, SpanView
-from tracehound.ingest.otlp.values import as_str_list, collect_prefixed, parse_json, wrap
+from tracehound.ingest.otlp.values import as_str_list, parse_json, wrap
 from tracehound.model import RUN_TYPES
 
 CONVENTION: Final = Convention(
@@ -52,7 +52,7 @@ def tags(view: SpanView) -> list[str]:
 
 
 def user_metadata(view: SpanView) -> dict[str, Any] | None:
-    return collect_prefixed(view.attrs, "langsmith.metadata.") or None
+    return view.collect("langsmith.metadata.") or None
 
 
 def metadata(view: SpanView) -> dict[str, Any] | None:

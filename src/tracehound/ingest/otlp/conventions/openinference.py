@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from tracehound.ingest.otlp import messages
 from tracehound.ingest.otlp.conventions.base import Convention, SpanView
-from tracehound.ingest.otlp.values import as_str_list, parse_json, parse_json_any, unflatten, wrap
+from tracehound.ingest.otlp.values import as_str_list, parse_json, parse_json_any, wrap
 
 CONVENTION: Final = Convention(
     name="openinference",
@@ -49,27 +49,27 @@ def name(view: SpanView) -> str | None:
 def inputs(view: SpanView) -> Any:
     attrs = view.attrs
     if view.run_type == "llm":
-        found = messages.from_openinference(unflatten(attrs, "llm.input_messages"))
+        found = messages.from_openinference(view.unflatten("llm.input_messages"))
         if found:
             return {"messages": found}
     elif view.run_type == "embedding":
-        texts = [item.get("embedding", {}).get("text") for item in unflatten(attrs, "embedding.embeddings")
+        texts = [item.get("embedding", {}).get("text") for item in view.unflatten("embedding.embeddings")
                  if isinstance(item, dict)]
         if any(text is not None for text in texts):
             return {"input": texts}
     if "reranker.query" in attrs:
         return {"query": attrs["reranker.query"],
-                "documents": _documents(unflatten(attrs, "reranker.input_documents"))}
+                "documents": _documents(view.unflatten("reranker.input_documents"))}
     return _value(attrs, "input")
 
 
 def outputs(view: SpanView) -> Any:
     attrs = view.attrs
     if view.run_type == "llm":
-        found = messages.from_openinference(unflatten(attrs, "llm.output_messages"))
+        found = messages.from_openinference(view.unflatten("llm.output_messages"))
         if found:
             return {"messages": found}
-    documents = unflatten(attrs, "retrieval.documents") or unflatten(attrs, "reranker.output_documents")
+    documents = view.unflatten("retrieval.documents") or view.unflatten("reranker.output_documents")
     if documents:
         return {"documents": _documents(documents)}
     return _value(attrs, "output")
@@ -96,12 +96,12 @@ def metadata(view: SpanView) -> dict[str, Any] | None:
     params = parse_json(attrs.get("llm.invocation_parameters"))
     if params is not None:
         out["invocation_params"] = params
-    template = {key[len("llm.prompt_template."):]: parse_json(value) for key, value in attrs.items()
-                if key.startswith("llm.prompt_template.")}
+    template = {key[len("llm.prompt_template."):]: parse_json(value)
+                for key, value in view.with_prefix("llm.prompt_template.").items()}
     prompt = {key[len("prompt."):]: attrs[key] for key in ("prompt.id", "prompt.vendor", "prompt.url") if key in attrs}
     if template or prompt:
         out["prompt"] = {**prompt, **template}
-    tools = unflatten(attrs, "llm.tools")
+    tools = view.unflatten("llm.tools")
     if tools:
         out["tools"] = [parse_json(item.get("tool", {}).get("json_schema")) if isinstance(item, dict) else item
                         for item in tools]

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from tracehound.ingest.otlp import messages
 from tracehound.ingest.otlp.conventions.base import Convention, SpanView
-from tracehound.ingest.otlp.values import collect_prefixed, parse_json, parse_json_any, unflatten, wrap
+from tracehound.ingest.otlp.values import parse_json, parse_json_any, wrap
 
 CONVENTION: Final = Convention(
     name="traceloop",
@@ -40,7 +40,7 @@ def name(view: SpanView) -> str | None:
 
 
 def inputs(view: SpanView) -> Any:
-    found = messages.from_traceloop(unflatten(view.attrs, "gen_ai.prompt"))
+    found = messages.from_traceloop(view.unflatten("gen_ai.prompt"))
     if found:
         return {"messages": found}
     entity = view.get("traceloop.entity.input")
@@ -48,7 +48,7 @@ def inputs(view: SpanView) -> Any:
 
 
 def outputs(view: SpanView) -> Any:
-    found = messages.from_traceloop(unflatten(view.attrs, "gen_ai.completion"))
+    found = messages.from_traceloop(view.unflatten("gen_ai.completion"))
     if found:
         return {"messages": found}
     entity = view.get("traceloop.entity.output")
@@ -57,13 +57,13 @@ def outputs(view: SpanView) -> Any:
 
 def user_metadata(view: SpanView) -> dict[str, Any] | None:
     """``traceloop.association.properties.*``: the user's own context (session, user, anything)."""
-    return collect_prefixed(view.attrs, _ASSOCIATION) or None
+    return view.collect(_ASSOCIATION) or None
 
 
 def metadata(view: SpanView) -> dict[str, Any] | None:
     attrs = view.attrs
     out: dict[str, Any] = {}
-    prompt = collect_prefixed(attrs, "traceloop.prompt.")
+    prompt = view.collect("traceloop.prompt.")
     if prompt:
         out["prompt"] = prompt
     for key, field in (("traceloop.entity.path", "entity_path"), ("traceloop.entity.version", "entity_version"),
@@ -71,7 +71,7 @@ def metadata(view: SpanView) -> dict[str, Any] | None:
                        ("llm.response.finish_reason", "finish_reason"), ("llm.response.stop_reason", "stop_reason")):
         if key in attrs:
             out[field] = attrs[key]
-    functions = unflatten(attrs, "llm.request.functions")
+    functions = view.unflatten("llm.request.functions")
     if functions:
         out["tools"] = [{k: parse_json(v) for k, v in item.items()} if isinstance(item, dict) else item
                         for item in functions]

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from tracehound.ingest.otlp import messages
 from tracehound.ingest.otlp.conventions.base import Convention, SpanView
-from tracehound.ingest.otlp.values import as_str_list, collect_prefixed, parse_json, parse_json_any, wrap
+from tracehound.ingest.otlp.values import as_str_list, parse_json, parse_json_any, wrap
 
 CONVENTION: Final = Convention(
     name="vercel",
@@ -82,7 +82,7 @@ def tags(view: SpanView) -> list[str]:
 
 
 def user_metadata(view: SpanView) -> dict[str, Any] | None:
-    found = collect_prefixed(view.attrs, _USER_METADATA)
+    found = view.collect(_USER_METADATA)
     found.pop("tags", None)
     return found or None
 
@@ -99,7 +99,7 @@ def metadata(view: SpanView) -> dict[str, Any] | None:
     if "ai.prompt.tools" in attrs:
         out["tools"] = [parse_json(tool) for tool in attrs["ai.prompt.tools"]] \
             if isinstance(attrs["ai.prompt.tools"], list) else parse_json(attrs["ai.prompt.tools"])
-    settings = collect_prefixed(attrs, "ai.settings.")
+    settings = view.collect("ai.settings.")
     if settings:
         out["invocation_params"] = settings
     return out or None
