@@ -22,12 +22,18 @@ def _loads(text: str) -> Any:
 
     msgspec is stricter (no ``NaN``/``Infinity``, no lone surrogates, no overflowing or 4300-digit
     numbers) and otherwise decodes to the same values; what it refuses goes to ``json.loads``, so
-    the result is always the standard library's.
+    the result is the standard library's, unless it holds text UTF-8 cannot carry (then ValueError,
+    and callers keep the attribute as the string it arrived as).
     """
     try:
         return _fast_decode(text)
     except msgspec.DecodeError:
-        return json.loads(text)
+        value = json.loads(text)
+    try:  # a lone surrogate (``"\\ud800"``) parses but cannot be stored as UTF-8: keep the text instead
+        msgspec.json.encode(value)
+    except UnicodeEncodeError:
+        raise ValueError("JSON with a lone surrogate") from None
+    return value
 
 
 def parse_json(value: Any) -> Any:
