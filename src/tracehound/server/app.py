@@ -13,6 +13,7 @@ import tracehound
 from tracehound.errors import TracehoundError
 from tracehound.server import langsmith
 from tracehound.server.auth import ApiKeyAuth
+from tracehound.server.lazy import LazyApp
 from tracehound.server.responses import FastJSON
 from tracehound.server.routes import alerts as alerts_routes
 from tracehound.server.routes import datasets as datasets_routes
@@ -30,7 +31,6 @@ ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.r
 ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
 ROUTERS += (sampling_routes.router,)
 ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router)
-ROUTERS += langsmith.ROUTERS  # under /-/langsmith; LangSmithPaths brings the SDK's paths there
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path
 
 
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.services = svc
     for router in ROUTERS:
         app.include_router(router)
+    # The LangSmith API, built on its first request; LangSmithPaths brings the SDK's paths to it.
+    app.mount(langsmith.PREFIX, LazyApp(lambda: langsmith.build_app(app)))
     app.add_middleware(ApiKeyAuth, api_key=settings.server_api_key)  # inner: sees rewritten paths
     app.add_middleware(langsmith.LangSmithPaths)
     app.add_exception_handler(TracehoundError, _tracehound_error)  # type: ignore[arg-type]

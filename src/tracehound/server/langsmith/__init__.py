@@ -5,25 +5,40 @@ under ``/api/v1/``) there. Every write goes through our ingest pipeline and stor
 twice. Modules: ``info`` (startup negotiation), ``ingest`` (runs in), ``runs`` (runs out),
 ``sessions`` (projects and experiments), ``datasets``, ``examples``, ``feedback``, ``unsupported``
 (501 for the rest), ``translate`` (run ↔ span), ``multipart`` (bodies, zstd). See docs/langsmith.md.
+
+The sub-application is built on its first request (``build_app``): its ~150 routes cost FastAPI a
+quarter of a second to set up, which a server that never sees a LangSmith client should not pay at
+start-up.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import FastAPI
 
-from tracehound.server.langsmith import datasets, examples, feedback, info, ingest, runs, sessions, unsupported
 from tracehound.server.langsmith.gateway import PREFIX, LangSmithPaths
 
-__all__ = ["PREFIX", "ROUTERS", "LangSmithPaths"]
+__all__ = ["PREFIX", "LangSmithPaths", "build_app"]
 
 
-def _prefixed(*routers: APIRouter) -> APIRouter:
-    combined = APIRouter(prefix=PREFIX)
-    for router in routers:
-        combined.include_router(router)
-    return combined
+def build_app(parent: FastAPI) -> FastAPI:
+    """The LangSmith API as an app to mount at ``PREFIX``, sharing ``parent``'s state and error handlers."""
+    from tracehound.server.langsmith import (
+        datasets,
+        examples,
+        feedback,
+        info,
+        ingest,
+        runs,
+        sessions,
+        unsupported,
+    )
+    from tracehound.server.responses import FastJSON
 
-
-# The catch-all goes last so every real route is tried first.
-ROUTERS = (_prefixed(info.router, ingest.router, runs.router, sessions.router, datasets.router, examples.router,
-                     feedback.router, unsupported.router),)
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, default_response_class=FastJSON)
+    app.state = parent.state
+    # The catch-all goes last so every real route is tried first.
+    for module in (info, ingest, runs, sessions, datasets, examples, feedback, unsupported):
+        app.include_router(module.router)
+    for exc_class, handler in parent.exception_handlers.items():
+        app.add_exception_handler(exc_class, handler)
+    return app
