@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
 
 import tracehound
+from tests.http_servers import QuietHandler, serving
 
 anthropic = pytest.importorskip("anthropic")
 
@@ -23,20 +22,21 @@ USAGE = {"input_tokens": 200, "output_tokens": 300, "cache_creation_input_tokens
 REPLY = "Refunds take 5 days."
 
 
-class FakeAnthropic(http.server.BaseHTTPRequestHandler):
+class FakeAnthropic(QuietHandler):
     """``POST /v1/messages``: a JSON message, or the SSE events of a stream (a tool call too when tools are given)."""
 
     requests: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         FakeAnthropic.requests.append(body)
         if body["messages"][-1]["content"] == "fail":
-            self._json(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt too long"}})
+            error = {"type": "invalid_request_error", "message": "prompt too long"}
+            self.send_json(400, {"type": "error", "error": error})
             return
         message = {"id": "msg_1", "type": "message", "role": "assistant", "model": MODEL, "stop_sequence": None}
         if not body.get("stream"):
-            self._json(200, {**message, "content": [{"type": "text", "text": REPLY}], "stop_reason": "end_turn",
+            self.send_json(200, {**message, "content": [{"type": "text", "text": REPLY}], "stop_reason": "end_turn",
                              "usage": USAGE})
             return
         self.send_response(200)
@@ -63,34 +63,14 @@ class FakeAnthropic(http.server.BaseHTTPRequestHandler):
                                       "usage": {"output_tokens": USAGE["output_tokens"]}})
         self._event("message_stop", {})
 
-    def _json(self, status: int, data: dict[str, Any]) -> None:
-        payload = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
     def _event(self, name: str, data: dict[str, Any]) -> None:
-        try:
-            self.wfile.write(f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n".encode())
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):  # the client closed the stream early
-            pass
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_event(f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n")
 
 
 @pytest.fixture(scope="module")
 def anthropic_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeAnthropic)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(FakeAnthropic) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
 
 import tracehound
+from tests.http_servers import QuietHandler, serving
 
 openai = pytest.importorskip("openai")
 
@@ -20,32 +18,22 @@ USAGE = {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500,
          "prompt_tokens_details": {"cached_tokens": 1000}, "completion_tokens_details": {"reasoning_tokens": 100}}
 
 
-class FakeOpenAI(http.server.BaseHTTPRequestHandler):
+class FakeOpenAI(QuietHandler):
     """``POST /v1/chat/completions``: a JSON completion, or SSE chunks (usage last when asked for)."""
 
     requests: ClassVar[list[dict[str, object]]] = []
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         FakeOpenAI.requests.append(body)
         if body["messages"][-1]["content"] == "fail":
-            payload = json.dumps({"error": {"message": "model overloaded", "type": "server_error"}}).encode()
-            self.send_response(400)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self.send_json(400, {"error": {"message": "model overloaded", "type": "server_error"}})
             return
         base = {"id": "chatcmpl-1", "created": 1_700_000_000, "model": "gpt-4o-mini-2024-07-18"}
         if not body.get("stream"):
             message = {"role": "assistant", "content": "Refunds take 5 days."}
-            payload = json.dumps({**base, "object": "chat.completion", "usage": USAGE,
-                                  "choices": [{"index": 0, "finish_reason": "stop", "message": message}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self.send_json(200, {**base, "object": "chat.completion", "usage": USAGE,
+                                 "choices": [{"index": 0, "finish_reason": "stop", "message": message}]})
             return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -57,30 +45,16 @@ class FakeOpenAI(http.server.BaseHTTPRequestHandler):
             self._event({**chunk, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             self._event({**chunk, "choices": [], "usage": USAGE})
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
+        self.send_event("data: [DONE]\n\n")
 
     def _event(self, data: dict[str, object]) -> None:
-        try:
-            self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):  # the client closed the stream early
-            pass
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_event(f"data: {json.dumps(data)}\n\n")
 
 
 @pytest.fixture(scope="module")
 def openai_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serving(FakeOpenAI) as url:
+        yield url + "/v1"
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import tracehound
+from tests.http_servers import serving
 from tracehound.errors import ConfigError
 from tracehound.evals.judge import CalibrationWarning, JudgeError, LLMJudge, calibrate_on_dataset, parse_verdict
 from tracehound.settings import Settings
@@ -61,12 +62,8 @@ class ScriptedChat:
 @pytest.fixture
 def chat() -> Iterator[ScriptedChat]:
     chat = ScriptedChat()
-    thread = threading.Thread(target=chat.server.serve_forever, daemon=True)
-    thread.start()
-    yield chat
-    chat.server.shutdown()
-    chat.server.server_close()
-    thread.join()
+    with serving(server=chat.server):
+        yield chat
 
 
 def judge(chat: ScriptedChat, **options: object) -> LLMJudge:
