@@ -12,17 +12,16 @@ server adds its HTTP, validation and encoding work on top of.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 import msgspec
 
+from _load import post_concurrently
 from _server import running_server
 from _workload import agent_turn_spans
 
@@ -41,38 +40,14 @@ def make_bodies(batch_spans: int, count: int, *, seed: int) -> list[bytes]:
     return bodies
 
 
-def _client(port: int, bodies: list[bytes], deadline: float, sent: list[int], errors: list[str]) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    for body in bodies:
-        if time.perf_counter() > deadline:
-            break
-        conn.request("POST", "/api/v1/spans", body, {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        payload = response.read()
-        if response.status != 200:
-            errors.append(f"{response.status} {payload[:200]!r}")
-            break
-        sent[0] += msgspec.json.decode(payload)["accepted"]
-    conn.close()
+def _accepted(status: int, payload: bytes) -> int | None:
+    return msgspec.json.decode(payload)["accepted"] if status == 200 else None
 
 
 def measure_http(port: int, clients: int, batch_spans: int, seconds: float, seed: int) -> float:
     per_client = max(4, int(40_000 * seconds / batch_spans / clients) + 2)
     bodies = [make_bodies(batch_spans, per_client, seed=seed * 100 + c) for c in range(clients)]
-    counters = [[0] for _ in range(clients)]
-    errors: list[str] = []
-    start = time.perf_counter()
-    deadline = start + seconds
-    threads = [threading.Thread(target=_client, args=(port, bodies[c], deadline, counters[c], errors))
-               for c in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise SystemExit(f"ingest failed: {errors[0]}")
-    return sum(counter[0] for counter in counters) / elapsed
+    return post_concurrently(port, "/api/v1/spans", "application/json", bodies, seconds, _accepted)
 
 
 def measure_raw_sqlite(batch_spans: int, seconds: float) -> float:

@@ -14,13 +14,11 @@ First, in process, the CPU time ``Translator.translate`` spends per span on pre-
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -29,6 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from _load import post_concurrently
 from _server import running_server
 from ingest import measure_http as measure_native
 
@@ -108,39 +107,15 @@ def make_bodies(batch_spans: int, count: int, *, seed: int) -> list[bytes]:
     return bodies
 
 
-def _client(port: int, bodies: list[bytes], batch_spans: int, deadline: float, sent: list[int],
-            errors: list[str]) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    for body in bodies:
-        if time.perf_counter() > deadline:
-            break
-        conn.request("POST", "/v1/traces", body, {"Content-Type": "application/x-protobuf"})
-        response = conn.getresponse()
-        payload = response.read()
-        if response.status != 200 or payload:  # a non-empty body is a partial_success: something was rejected
-            errors.append(f"{response.status} {payload[:200]!r}")
-            break
-        sent[0] += batch_spans
-    conn.close()
-
-
 def measure_otlp(port: int, clients: int, batch_spans: int, seconds: float, seed: int) -> float:
     per_client = max(4, int(30_000 * seconds / batch_spans / clients) + 2)
     bodies = [make_bodies(batch_spans, per_client, seed=seed * 100 + c) for c in range(clients)]
-    counters = [[0] for _ in range(clients)]
-    errors: list[str] = []
-    start = time.perf_counter()
-    deadline = start + seconds
-    threads = [threading.Thread(target=_client, args=(port, bodies[c], batch_spans, deadline, counters[c], errors))
-               for c in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise SystemExit(f"OTLP ingest failed: {errors[0]}")
-    return sum(counter[0] for counter in counters) / elapsed
+
+    def accepted(status: int, payload: bytes) -> int | None:
+        # A non-empty 200 body is a partial_success: something was rejected.
+        return batch_spans if status == 200 and not payload else None
+
+    return post_concurrently(port, "/v1/traces", "application/x-protobuf", bodies, seconds, accepted)
 
 
 def translate_us_per_span(batch_spans: int = 1000, batches: int = 10, rounds: int = 3) -> float:
