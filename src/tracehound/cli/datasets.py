@@ -7,15 +7,14 @@ they work on the embedded store in ``--data-dir``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from tracehound.cli.eval import endpoint_option
-from tracehound.cli.root import data_dir_option, load_settings, main
+from tracehound.cli.root import closing_for_cli, data_dir_option, load_settings, main
 
 
 class _Local:
@@ -91,17 +90,8 @@ class _Remote:
         pass
 
 
-@contextmanager
-def _store(endpoint: str | None, data_dir: str | None) -> Iterator[Any]:
-    from tracehound.errors import TracehoundError
-
-    store = _Remote(endpoint) if endpoint else _Local(data_dir)
-    try:
-        yield store
-    except TracehoundError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
+def _store(endpoint: str | None, data_dir: str | None) -> AbstractContextManager[Any]:
+    return closing_for_cli(_Remote(endpoint) if endpoint else _Local(data_dir))
 
 
 def _json_arg(text: str | None, name: str) -> Any:

@@ -41,16 +41,21 @@ def version() -> None:
 
 
 @contextmanager
+def closing_for_cli(resource: Any) -> Iterator[Any]:
+    """Yield ``resource`` and close it afterwards; tracehound errors become clean CLI errors."""
+    try:
+        yield resource
+    except TracehoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        resource.close()
+
+
+@contextmanager
 def open_store(data_dir: str | None) -> Iterator[Any]:
     """The span store of ``--data-dir``, closed afterwards; tracehound errors become CLI errors."""
     from tracehound.store.sqlite import SqliteSpanStore
     from tracehound.store.sqlite.connection import db_path
 
-    settings = load_settings(data_dir=data_dir)
-    store = SqliteSpanStore(db_path(settings.data_dir))
-    try:
+    with closing_for_cli(SqliteSpanStore(db_path(load_settings(data_dir=data_dir).data_dir))) as store:
         yield store
-    except TracehoundError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()

@@ -6,6 +6,8 @@ table by default and the API's JSON with ``--json``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import msgspec
 
@@ -13,6 +15,20 @@ from tracehound.cli.output import echo_json, table
 from tracehound.cli.root import data_dir_option, main, open_store
 
 _COLUMNS = ("start_time", "id", "run_type", "name", "status", "latency_s", "user_id", "session_id")
+
+
+def _show_page(query: Any, data_dir: str | None, as_json: bool) -> Any:
+    """One page of runs printed as the API's JSON or as a table; returns the page."""
+    from tracehound.query.runs import list_runs
+
+    with open_store(data_dir) as store:
+        page = list_runs(store, query)
+    if as_json:
+        echo_json(page.to_api())
+    else:
+        for line in table(page.runs, _COLUMNS):
+            click.echo(line)
+    return page
 
 
 @main.group()
@@ -36,19 +52,13 @@ def list_(filter_: str | None, trace_filter: str | None, tree_filter: str | None
           run_type: tuple[str, ...], roots_only: bool, since: str | None, limit: int, cursor: str | None,
           as_json: bool, data_dir: str | None) -> None:
     """List runs newest first, narrowed by a filter."""
-    from tracehound.query.runs import RunQuery, list_runs
+    from tracehound.query.runs import RunQuery
 
     query = RunQuery(project=list(project) or None, run_type=list(run_type) or None, filter=filter_,
                      trace_filter=trace_filter, tree_filter=tree_filter, is_root=True if roots_only else None,
                      start_time=since, limit=limit, cursor=cursor)
-    with open_store(data_dir) as store:
-        page = list_runs(store, query)
-    if as_json:
-        echo_json(page.to_api())
-        return
-    for line in table(page.runs, _COLUMNS):
-        click.echo(line)
-    if page.cursor:
+    page = _show_page(query, data_dir, as_json)
+    if page.cursor and not as_json:
         click.echo(f"more: --cursor {page.cursor}")
 
 
@@ -84,13 +94,7 @@ def get(run_id: str, as_json: bool, data_dir: str | None) -> None:
 @data_dir_option
 def search(text: str, project: str | None, limit: int, as_json: bool, data_dir: str | None) -> None:
     """Runs whose inputs, outputs, error or metadata contain every word of TEXT, newest first."""
-    from tracehound.query.runs import RunQuery, list_runs
+    from tracehound.query.runs import RunQuery
 
     query = RunQuery(project=project, filter=f"search({msgspec.json.encode(text).decode()})", limit=limit)
-    with open_store(data_dir) as store:
-        page = list_runs(store, query)
-    if as_json:
-        echo_json(page.to_api())
-        return
-    for line in table(page.runs, _COLUMNS):
-        click.echo(line)
+    _show_page(query, data_dir, as_json)

@@ -8,6 +8,7 @@ spans; ``gen_ai.system`` → ``gen_ai.provider.name``; ``cache_creation`` → ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from tracehound.ingest.otlp import messages
@@ -68,24 +69,23 @@ def output_messages(view: SpanView) -> Any:
     return _messages_out(view.attrs)
 
 
-def details_event_inputs(view: SpanView) -> Any:
+def _from_details_event(view: SpanView, read: Callable[[dict[str, Any]], Any]) -> Any:
+    """What ``read`` finds in the first details event that has it (that event is then consumed)."""
     for index, event in enumerate(view.events):
         if event.name == DETAILS_EVENT:
-            found = _messages_in(event.attrs)
+            found = read(event.attrs)
             if found is not None:
                 view.consumed_events.add(index)
                 return found
     return None
+
+
+def details_event_inputs(view: SpanView) -> Any:
+    return _from_details_event(view, _messages_in)
 
 
 def details_event_outputs(view: SpanView) -> Any:
-    for index, event in enumerate(view.events):
-        if event.name == DETAILS_EVENT:
-            found = _messages_out(event.attrs)
-            if found is not None:
-                view.consumed_events.add(index)
-                return found
-    return None
+    return _from_details_event(view, _messages_out)
 
 
 def tool_inputs(view: SpanView) -> Any:
