@@ -67,6 +67,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
             " routes. Unset: no key needed. Compared in constant time, never logged."),
     Setting("tracing", True, "SDK: set to false to turn tracing off (decorators become pass-through).", _bool),
     Setting("sample_rate", 1.0, "SDK: fraction of traces kept.", _fraction),
+    Setting("inherit_metadata", True,
+            "SDK: child spans inherit their parents' metadata (as the LangSmith SDK does); false: each keeps its own.",
+            _bool),
     Setting("batch_max_spans", 512, "SDK exporter: most spans per request.", int),
     Setting("batch_max_bytes", 4 * 1024 * 1024, "SDK exporter: most bytes per request.", int),
     Setting("batch_interval_ms", 200.0, "SDK exporter: longest wait before a partial batch is sent.", float),
@@ -121,6 +124,7 @@ class Settings:
     server_api_key: str | None = field(default=None, repr=False)
     tracing: bool = True
     sample_rate: float = 1.0
+    inherit_metadata: bool = True
     batch_max_spans: int = 512
     batch_max_bytes: int = 4 * 1024 * 1024
     batch_interval_ms: float = 200.0

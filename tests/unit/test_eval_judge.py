@@ -131,6 +131,12 @@ def test_configuration_is_checked_and_read_from_settings(chat: ScriptedChat) -> 
         LLMJudge("r", base_url=chat.base_url, settings=Settings())
     with pytest.raises(ConfigError, match="alias"):
         LLMJudge("r", model="gpt-4o-latest", base_url=chat.base_url)
+    # A floating alias without "latest" in its name is refused too, naming the snapshot to pin.
+    with pytest.raises(ConfigError, match="'gpt-4o-2024-08-06'"):
+        LLMJudge("r", model="gpt-4o", base_url=chat.base_url)
+    with pytest.raises(ConfigError, match="alias"):
+        LLMJudge("r", model="claude-sonnet-4-5", base_url=chat.base_url)
+    assert LLMJudge("r", model="claude-sonnet-4-5-20250929", base_url=chat.base_url).model.endswith("0929")
     configured = LLMJudge("r", settings=Settings(judge_base_url=chat.base_url, judge_model=MODEL))
     assert configured.model == MODEL and configured.base_url == chat.base_url
     assert parse_verdict('```json\n{"verdict": "FAIL", "reason": "wrong"}\n```') == (False, "wrong")

@@ -7,8 +7,9 @@
 The model is asked for ``{"verdict": "pass" | "fail", "reason": "..."}`` (a bare PASS/FAIL is read
 too). With ``n > 1`` it is asked ``n`` times and the majority wins; the score is the share of pass
 votes, so a split panel shows up as 0.67 rather than a confident 1. The model id must be pinned (a
-dated snapshot, not ``...-latest``): a judge that silently changes makes old and new experiments
-incomparable. An answer from another model than the pinned one is logged.
+dated snapshot, not an alias such as ``gpt-4o`` or ``...-latest``; ``tracehound.sdk.prices.is_floating``):
+a judge that silently changes makes old and new experiments incomparable. An answer from another model than
+the pinned one is logged.
 
 Calibration: a judge is only as good as its agreement with people. ``calibrate`` grades examples that
 carry a human label (``metadata["human_label"]``: ``pass``/``fail`` or a bool) and reports the
@@ -31,6 +32,7 @@ from typing import Any, Final
 
 from tracehound.errors import ConfigError
 from tracehound.evals.evaluators.base import EvalRun, EvaluationResult
+from tracehound.sdk.prices import ALIASES, is_floating, normalise
 from tracehound.settings import Settings
 from tracehound.store.base import Example
 
@@ -109,8 +111,10 @@ class LLMJudge:
         if not self.model:
             raise ConfigError("the judge needs a pinned model id (TRACEHOUND_JUDGE_MODEL)",
                               setting="TRACEHOUND_JUDGE_MODEL")
-        if self.model.endswith("latest"):
-            raise ConfigError(f"judge model {self.model!r} is an alias; pin a dated snapshot",
+        if is_floating(self.model):
+            pinned = ALIASES.get(normalise(self.model))
+            hint = f" such as {pinned!r}" if pinned else ""
+            raise ConfigError(f"judge model {self.model!r} is a floating alias; pin a dated snapshot{hint}",
                               setting="TRACEHOUND_JUDGE_MODEL")
         if not self.base_url:
             raise ConfigError("the judge needs an endpoint (TRACEHOUND_JUDGE_BASE_URL)",

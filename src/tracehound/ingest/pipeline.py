@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracehound.errors import InvalidSpan, StoreError, TracehoundError
+from tracehound.ingest.enrich import Enricher
 from tracehound.ingest.filters import IngestFilters
 from tracehound.model import Span
 from tracehound.settings import Settings
@@ -68,6 +69,9 @@ class IngestPipeline:
         self._pending_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.filters = IngestFilters.from_settings(settings)  # redaction and sampling; None when both are off
+        # Usage, model, cost, pinned-model tag and steps for every source (ingest/enrich.py).
+        prices = getattr(meta, "prices", None)
+        self.enricher = Enricher(prices.override_rows if prices is not None else None)
         # Where sampled-out counts go; opened here when ingest samples, else on the first SDK report.
         self.dropped_store: SqliteDroppedStore | None = None
         if self.filters is not None and self.filters.sampling is not None:
@@ -116,6 +120,7 @@ class IngestPipeline:
         with self._pending_lock:
             if self._pending_spans + len(spans) > self.settings.max_pending_spans and self._pending_spans:
                 raise Backpressure(f"{self._pending_spans} spans are waiting to be stored; retry shortly")
+        self.enricher.apply(spans)
         if self.filters is not None:
             spans, dropped = self.filters.apply(spans)
             if dropped and self.dropped_store is not None:

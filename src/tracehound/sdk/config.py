@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tracehound.sdk")
 
 SDK_SETTINGS: Final = (
-    "data_dir", "endpoint", "api_key", "project", "tracing", "sample_rate",
+    "data_dir", "endpoint", "api_key", "project", "tracing", "sample_rate", "inherit_metadata",
     "batch_max_spans", "batch_max_bytes", "batch_interval_ms", "queue_max_spans",
     "sampling_keep_rate", "sampling_slow_ms", "sampling_trace_timeout_s", "redact", "redaction_key",
 )
@@ -92,8 +92,8 @@ def _check(name: str, value: Any) -> None:
 class State:
     """What every wrapper reads on each call; plain attributes so a read is one dictionary-free lookup."""
 
-    __slots__ = ("_atexit_registered", "_lock", "enabled", "exporter", "guards", "project", "random", "redactor",
-                 "sample_rate", "sampling", "values")
+    __slots__ = ("_atexit_registered", "_lock", "enabled", "exporter", "guards", "inherit_metadata", "project",
+                 "random", "redactor", "sample_rate", "sampling", "values")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -109,6 +109,7 @@ class State:
         self.enabled: bool = bool(values["tracing"])
         self.sample_rate: float = float(values["sample_rate"])
         self.project: str = str(values["project"])
+        self.inherit_metadata: bool = bool(values["inherit_metadata"])
         if sampling is None and values["sampling_keep_rate"] is not None:
             from tracehound.sdk.sampling import Sampling
 
@@ -169,6 +170,7 @@ def configure(
     project: str | None = None,
     tracing: bool | None = None,
     sample_rate: float | None = None,
+    inherit_metadata: bool | None = None,
     data_dir: str | None = None,
     batch_max_spans: int | None = None,
     batch_max_bytes: int | None = None,
@@ -190,6 +192,8 @@ def configure(
         project: project of every span.
         tracing: ``False`` turns every decorator into a plain call.
         sample_rate: fraction of traces kept, decided at the root.
+        inherit_metadata: child spans take their ancestors' metadata under their own (default ``True``,
+            as the LangSmith SDK does); ``False`` (or ``TRACEHOUND_INHERIT_METADATA=false``) opts out.
         data_dir: where the local store lives when there is no endpoint.
         batch_max_spans, batch_max_bytes, batch_interval_ms, queue_max_spans: exporter limits.
         exporter: use this exporter instead of building one (``InMemoryExporter`` in tests).
@@ -202,7 +206,8 @@ def configure(
     """
     values = resolve(
         endpoint=endpoint, api_key=api_key, project=project, tracing=tracing, sample_rate=sample_rate,
-        data_dir=data_dir, batch_max_spans=batch_max_spans, batch_max_bytes=batch_max_bytes,
+        inherit_metadata=inherit_metadata, data_dir=data_dir, batch_max_spans=batch_max_spans,
+        batch_max_bytes=batch_max_bytes,
         batch_interval_ms=batch_interval_ms, queue_max_spans=queue_max_spans,
     )
     if endpoint is None:

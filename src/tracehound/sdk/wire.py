@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import msgspec
 
+from tracehound.sdk.config import STATE
 from tracehound.sdk.redaction import Redactor
 from tracehound.sdk.run import Run, Spec
 from tracehound.timefmt import compact, iso
@@ -219,6 +220,32 @@ def _payload(value: Any, redactor: Redactor | None, field: str) -> msgspec.Raw:
     return msgspec.Raw(raw)
 
 
+# Keys that describe one span only (usage of one call, a guard that fired on it): never inherited.
+NOT_INHERITED: Final = frozenset({"usage", "usage_details", "usage_source", "cost_source", "guard", "provider",
+                                  "request_model"})
+
+
+def inherited_metadata(run: Run) -> dict[str, Any]:
+    """The ancestors' metadata, root first, so the nearest wins (LangSmith's ``create_child`` merge).
+
+    Read when the child is exported: a key an ancestor sets after the child ended is not seen.
+    """
+    chain = []
+    parent = run.parent
+    while parent is not None:
+        chain.append(parent)
+        parent = parent.parent
+    merged: dict[str, Any] = {}
+    for ancestor in reversed(chain):
+        merged.update(ancestor.spec.metadata)
+        own = (ancestor._extra or {}).get("metadata")
+        if own:
+            merged.update(own)
+    for key in NOT_INHERITED & merged.keys():
+        del merged[key]
+    return merged
+
+
 def span_dict(run: Run, project: str, redactor: Redactor | None = None) -> dict[str, Any]:
     """The span as a dict of JSON-ready values, inputs/outputs already encoded (``msgspec.Raw``).
 
@@ -279,7 +306,8 @@ def span_dict(run: Run, project: str, redactor: Redactor | None = None) -> dict[
     elif "status" not in span:
         span["status"] = "ok"
 
-    metadata = dict(spec.metadata)
+    metadata = inherited_metadata(run) if run.parent is not None and STATE.inherit_metadata else {}
+    metadata.update(spec.metadata)
     metadata.update(extra.get("metadata", ()))
     if metadata:
         span["metadata"] = _payload({str(key): value for key, value in metadata.items()}, redactor, "metadata")

@@ -23,6 +23,7 @@ from tracehound.server.routes import feedback as feedback_routes
 from tracehound.server.routes import lookups, otlp, projects, runs, sessions, spans, traces
 from tracehound.server.routes import metrics as metrics_routes
 from tracehound.server.routes import pages as pages_routes
+from tracehound.server.routes import prices as prices_routes
 from tracehound.server.routes import sampling as sampling_routes
 from tracehound.server.services import Services
 from tracehound.settings import Settings
@@ -30,7 +31,7 @@ from tracehound.settings import Settings
 ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.router, runs.router, lookups.router)
 ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
 ROUTERS += (sampling_routes.router,)
-ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router)
+ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router, prices_routes.router)
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path
 
 

@@ -11,6 +11,7 @@ from tracehound.ingest.pipeline import IngestPipeline
 from tracehound.settings import Settings
 from tracehound.store.sqlite import SqliteFeedbackStore, SqliteMetaStore, SqliteSpanStore
 from tracehound.store.sqlite.connection import db_path
+from tracehound.store.sqlite.costs import SqliteCostStore
 
 
 @dataclass
@@ -30,6 +31,11 @@ class Services:
         meta = SqliteMetaStore(path, synchronous=settings.sqlite_synchronous)
         feedback = SqliteFeedbackStore(path, synchronous=settings.sqlite_synchronous)
         return cls(settings, spans, meta, IngestPipeline(spans, meta, settings), feedback)
+
+    @property
+    def costs(self) -> SqliteCostStore:
+        """Unpriced models and re-pricing over the span store."""
+        return SqliteCostStore(self.spans)
 
     def start(self) -> None:
         self.spans.checkpoint_in_background()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tracehound.model import Span
+from tracehound.sdk.prices import PriceRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class MetaStore(Protocol):
 
     datasets: DatasetStore
     experiments: ExperimentStore
+    prices: PriceStore
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         """Create the projects that do not exist yet; existing ones are left alone."""
@@ -276,3 +278,83 @@ class FeedbackStore(Protocol):
     def delete_feedback(self, feedback_id: str) -> bool: ...
 
     def close(self) -> None: ...
+
+
+# Pricing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PriceOverride:
+    """A project's own price for a model (USD per 1M tokens) from ``effective`` (ISO date) on; ``*`` = every project."""
+
+    project: str
+    model: str
+    effective: str
+    input: float
+    output: float
+    cached_input: float | None = None
+    cache_write: float | None = None
+    reasoning: float | None = None
+    context_window: int | None = None
+    source: str | None = None
+    note: str | None = None
+    updated_us: int = 0
+
+    def row(self) -> PriceRow:
+        return PriceRow("override", self.model, self.input, self.output, self.cached_input, self.cache_write,
+                        self.reasoning, self.context_window, self.effective, "", self.source or "", self.note or "")
+
+
+@dataclass(frozen=True, slots=True)
+class UnpricedModel:
+    """A model llm spans used with tokens but no price, in one project."""
+
+    project: str
+    model: str
+    spans: int
+    total_tokens: int
+    first_us: int
+    last_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """An llm/embedding span's pricing inputs (what re-pricing reads)."""
+
+    id: str
+    project: str
+    model: str
+    start_us: int
+    prompt_tokens: int
+    completion_tokens: int
+    metadata: dict[str, Any]
+    cost: float | None
+
+
+class PriceStore(Protocol):
+    """Per-project price overrides (``meta.prices``)."""
+
+    def list_overrides(self, project: str | None = None) -> list[PriceOverride]: ...
+
+    def set_override(self, override: PriceOverride) -> PriceOverride:
+        """Add or replace the override for (project, model, effective)."""
+
+    def delete_override(self, project: str, model: str, effective: str | None = None) -> int:
+        """Remove a model's overrides in a project (one day's, or all); returns how many."""
+
+    def override_rows(self) -> list[tuple[str, PriceRow]]:
+        """Every override as ``(project, row)``, for the ingest pricer."""
+
+
+class CostStore(Protocol):
+    """Cost questions over stored spans: what is unpriced, and re-pricing a window."""
+
+    def unpriced_models(self, start_us: int, end_us: int, project: str | None = None) -> list[UnpricedModel]:
+        """llm/embedding spans in the window with a model and tokens but no cost, per (project, model)."""
+
+    def usage_rows(self, start_us: int, end_us: int, project: str | None = None, model: str | None = None,
+                   after_id: str = "", limit: int = 5000) -> list[UsageRow]:
+        """llm/embedding spans with a model and tokens started in the window, by id (``after_id`` pages)."""
+
+    def set_costs(self, updates: Sequence[tuple[str, float | None, dict[str, float] | None, dict[str, Any]]]) -> int:
+        """Set ``(id, cost, cost_details, metadata)`` on stored spans in one transaction (rollups follow)."""

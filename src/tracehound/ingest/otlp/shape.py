@@ -19,8 +19,8 @@ from typing import Final
 from tracehound.ingest.otlp import conventions as conv
 
 _CACHE_MAX: Final = 5_000
-_INT_SCALARS: Final = frozenset({"prompt_tokens", "completion_tokens", "total_tokens", "cache_read", "cache_write",
-                                 "reasoning"})
+_INT_SCALARS: Final = frozenset({"step", "prompt_tokens", "completion_tokens", "total_tokens", "cache_read",
+                                 "cache_write", "reasoning"})
 
 # How a scalar field reads a value: as a token count, as is (cost), or as text.
 AS_INT: Final = 0

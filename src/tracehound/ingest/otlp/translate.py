@@ -205,12 +205,14 @@ class Translator:
         if not start_us:
             raise _Rejected("the span has neither a start nor an end time")
         error = _error(span, attrs, events) if span.status.code == _STATUS_ERROR else None
+        status, status_reason = _status(scalars.get("status"), error, attrs, events)
         cost = as_float(scalars["cost"]) if "cost" in scalars else None
         try:
             return Span(
                 id=own, trace_id=trace_uuid(raw_trace), parent_id=parent, project=scope.project,
                 name=name[:MAX_NAME_CHARS], run_type=run_type, start_time=start_us, end_time=end_us,  # type: ignore[arg-type]
-                status="error" if error is not None else "ok", error=error, inputs=inputs, outputs=outputs,
+                status=status, status_reason=status_reason, error=error, inputs=inputs, outputs=outputs,
+                step=scalars.get("step"),
                 session_id=_clip(scalars.get("session_id")), user_id=_clip(scalars.get("user_id")),
                 model=_clip(model), prompt_tokens=scalars.get("prompt_tokens"),
                 completion_tokens=scalars.get("completion_tokens"), total_tokens=scalars.get("total_tokens"),
@@ -314,6 +316,22 @@ def _error(span: Any, attrs: dict[str, Any], events: list[Event]) -> str:
     if not lines:
         lines.append(str(attrs.get("error.type") or "error"))
     return "\n".join(lines)
+
+
+def _status(declared: Any, error: str | None, attrs: dict[str, Any], events: list[Event]) -> tuple[str, str | None]:
+    """ok / error / interrupted: ``tracehound.status`` says so, or the exception is a LangGraph interrupt."""
+    if declared == "interrupted":
+        return "interrupted", as_text(attrs.get("tracehound.status_reason")) or "interrupted"
+    if error is not None:
+        kind = str(attrs.get("error.type") or "")
+        for event in events:
+            if event.name == "exception":
+                kind = str(event.attrs.get("exception.type") or kind)
+                break
+        if kind.startswith(conv.INTERRUPT_TYPES):
+            return "interrupted", kind.rsplit(".", 1)[-1][:MAX_ID_CHARS]
+        return "error", None
+    return "ok", None
 
 
 def _cost_details(attrs: dict[str, Any]) -> dict[str, float] | None:

@@ -13,7 +13,10 @@ Mapping::
                                                         with metadata.ls_run_type keeping the original
     extra.metadata                                      metadata; extra.runtime → metadata.ls_runtime
     extra.metadata / outputs usage_metadata             prompt/completion/total tokens, cost, cost_details
-    metadata.ls_model_name                              model
+    metadata.ls_model_name                              model (else the model the response in outputs names)
+    usage_metadata input/output_token_details           metadata.usage_details (cache_read, cache_write, reasoning)
+    error GraphInterrupt(...) / NodeInterrupt(...)      status interrupted, status_reason the exception name
+    metadata.ls_status = "interrupted"                  status interrupted (any other SDK can say so)
     metadata.thread_id | session_id | conversation_id   session_id (our conversation id; LangSmith's thread_id)
     metadata.user_id                                    user_id
     status (never sent)                                 derived: error → error, no end_time → running, else ok
@@ -31,6 +34,7 @@ RUN_TYPE_KEY: Final = "ls_run_type"
 ATTACHMENTS_KEY: Final = "ls_attachments"
 _RESERVED: Final = (RUNTIME_KEY, RUN_TYPE_KEY, ATTACHMENTS_KEY)
 _THREAD_KEYS: Final = ("thread_id", "session_id", "conversation_id")
+INTERRUPTS: Final = ("GraphInterrupt", "NodeInterrupt", "Interrupt(", "HumanInterrupt")
 STATUS_TO_LANGSMITH: Final = {"ok": "success", "error": "error", "running": "pending", "interrupted": "error"}
 
 
@@ -121,6 +125,9 @@ def to_span(run: dict[str, Any], project: str, stored: Span | None = None, paren
     if cost is None and (input_cost is not None or output_cost is not None):
         cost = (input_cost or 0.0) + (output_cost or 0.0)
     cost_details = {k: v for k, v in (("input", input_cost), ("output", output_cost)) if v is not None} or None
+    details = _usage_details(usage)
+    if details and "usage_details" not in metadata:
+        metadata["usage_details"] = details
     parent_id = run.get("parent_run_id") or (stored.parent_id if stored else None)
     trace_id = run.get("trace_id") or (stored.trace_id if stored else None) or (parent.trace_id if parent else None)
     dotted_order = run.get("dotted_order") or (stored.dotted_order if stored else None)
@@ -133,10 +140,12 @@ def to_span(run: dict[str, Any], project: str, stored: Span | None = None, paren
     error = run.get("error")
     if error is not None and not isinstance(error, str):
         error = str(error)
+    status, status_reason = _interrupt(error, metadata, end_us)
     return Span(
         id=run_id, trace_id=str(trace_id or run_id), parent_id=str(parent_id) if parent_id else None,
         dotted_order=dotted_order, project=project, name=str(run.get("name") or (stored.name if stored else "run")),
-        run_type=run_type, start_time=start_us, end_time=end_us, error=error or None,
+        run_type=run_type, start_time=start_us, end_time=end_us, error=error or None, status=status,
+        status_reason=status_reason,
         inputs=inputs, outputs=outputs, metadata=metadata,
         tags=[str(tag) for tag in run.get("tags") or []], events=list(run.get("events") or []),
         reference_example_id=run.get("reference_example_id"),
@@ -144,6 +153,27 @@ def to_span(run: dict[str, Any], project: str, stored: Span | None = None, paren
         prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, cost=cost, cost_details=cost_details,
         model=metadata.get("ls_model_name") if isinstance(metadata.get("ls_model_name"), str) else None,
     )
+
+
+def _usage_details(usage: dict[str, Any]) -> dict[str, int]:
+    """LangChain's ``input_token_details``/``output_token_details`` in our names (parts of the totals)."""
+    inputs = usage.get("input_token_details") if isinstance(usage.get("input_token_details"), dict) else {}
+    outputs = usage.get("output_token_details") if isinstance(usage.get("output_token_details"), dict) else {}
+    found = {"cache_read": _int(inputs.get("cache_read")), "cache_write": _int(inputs.get("cache_creation")),
+             "reasoning": _int(outputs.get("reasoning"))}
+    return {key: value for key, value in found.items() if value}
+
+
+def _interrupt(error: str | None, metadata: dict[str, Any], end_us: int | None) -> tuple[str | None, str | None]:
+    """``("interrupted", reason)`` for a run LangGraph interrupted (or one that says so), else ``(None, None)``."""
+    if end_us is None:
+        return None, None
+    if error and error.lstrip().startswith(INTERRUPTS):
+        return "interrupted", error.lstrip().split("(", 1)[0].split(":", 1)[0][:64]
+    if metadata.get("ls_status") == "interrupted":
+        reason = metadata.get("ls_status_reason")
+        return "interrupted", str(reason)[:512] if reason else "interrupted"
+    return None, None
 
 
 def parent_ids(dotted_order: str | None) -> list[str]:

@@ -15,6 +15,7 @@ from tracehound.store.sqlite._locked import LockedConnection
 from tracehound.store.sqlite.connection import connect
 from tracehound.store.sqlite.datasets import SqliteDatasetStore
 from tracehound.store.sqlite.experiments import SqliteExperimentStore
+from tracehound.store.sqlite.prices import SqlitePriceStore
 from tracehound.timefmt import now_us
 
 
@@ -29,6 +30,7 @@ class SqliteMetaStore:
         shared = LockedConnection(self._conn, self._lock)
         self.datasets = SqliteDatasetStore(shared)
         self.experiments = SqliteExperimentStore(shared)
+        self.prices = SqlitePriceStore(shared)
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         missing = [name for name in set(names) if name not in self._known]

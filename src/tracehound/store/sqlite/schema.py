@@ -261,6 +261,16 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (project, minute_us, run_type, name, model, status)
     ) WITHOUT ROWID;
     """,
+    # pricing: per-project price overrides (store/sqlite/prices.py; project '*' = every project), one row
+    # per (project, model, day it takes effect), USD per million tokens like the shipped table.
+    """
+    CREATE TABLE price_overrides (
+        project TEXT NOT NULL, model TEXT NOT NULL, effective TEXT NOT NULL, input REAL NOT NULL,
+        output REAL NOT NULL, cached_input REAL, cache_write REAL, reasoning REAL, context_window INTEGER,
+        source TEXT, note TEXT, updated_us INTEGER NOT NULL,
+        PRIMARY KEY (project, model, effective)
+    );
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -82,7 +82,15 @@ SCALARS: Final[dict[str, tuple[str, ...]]] = {
     "reasoning": ("gen_ai.usage.reasoning.output_tokens", "llm.token_count.completion_details.reasoning",
                   "llm.usage.reasoning_tokens", "ai.usage.reasoningTokens"),
     "cost": ("tracehound.cost", "llm.cost.total", "gen_ai.usage.cost"),
+    # The turn's accounting: a span's index in its trace, and "interrupted" (waiting for a human) vs ok/error.
+    "step": ("tracehound.step", "langsmith.metadata.ls_step"),
+    "status": ("tracehound.status", "langsmith.metadata.ls_status"),
 }
+
+# Exception types (``exception.type`` of the span's exception event, or ``error.type``) that mean the
+# span was interrupted for a human, not failed: LangGraph's interrupts.
+INTERRUPT_TYPES: Final = ("GraphInterrupt", "NodeInterrupt", "langgraph.errors.GraphInterrupt",
+                          "langgraph.errors.NodeInterrupt")
 
 # Resource attributes naming the project, before service.name.
 PROJECT_RESOURCE_KEYS: Final = ("tracehound.project", "openinference.project.name")

@@ -1,0 +1,183 @@
+"""What every source gets at ingest, whoever sent the span: usage, model, cost, step and the pinned-model tag.
+
+``IngestPipeline.prepare`` calls ``Enricher.apply`` on each decoded batch (native, LangSmith, OTLP), so
+the same agent turn counts the same whichever SDK reported it:
+
+- **usage and model**: an ``llm``/``embedding`` span without token counts gets them (and its model,
+  when it has none) from the response found in its outputs (``ingest.usage``: OpenAI chat and
+  Responses, Anthropic, Gemini, Bedrock Converse, LangChain); the shape is kept in
+  ``metadata.usage_source`` and cache/reasoning counts in ``metadata.usage_details``.
+- **cost**: an llm/embedding span with a model and tokens and no cost of its own is priced with the
+  project's overrides, else the shipped table (``sdk.prices``), at the price in effect when the span
+  started; ``cost_details`` keeps the breakdown and ``metadata.cost_source`` says which row
+  (``table:gpt-4o@2024-08-06`` or ``project:...``). A cost the source reported is never replaced.
+  A model with no price stays ``cost = null`` and shows in ``GET /api/v1/prices/unpriced``.
+- **pinned models**: an llm span whose model is a floating alias (``gpt-4o``,
+  ``claude-3-5-sonnet-latest``) is tagged ``unpinned-model``.
+- **step**: spans without a ``step`` whose trace's root is in the same batch are numbered by start
+  time, root 0, as our SDK numbers them (spans of that trace in later batches keep ``step`` null).
+
+Only llm/embedding spans (and roots of traces needing steps) cost more than one tuple test; their
+outputs are decoded only when they have no token counts and the raw JSON mentions usage.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
+
+import msgspec
+
+from tracehound.ingest.usage import Usage, details_from_metadata, find_usage
+from tracehound.model import MAX_ID_CHARS, MAX_TAGS, Span
+from tracehound.sdk.prices import PriceRow, is_floating
+from tracehound.sdk.pricing import SHIPPED, PriceBook, compute, price_of
+
+UNPINNED_TAG: Final = "unpinned-model"
+ALL_PROJECTS: Final = "*"
+PRICED_TYPES: Final = ("llm", "embedding")
+_USAGE_MARKERS: Final = (b"sage", b"oken", b"Token")
+RELOAD_EVERY_S: Final = 30.0
+
+
+class Pricer:
+    """Prices a call for a project: that project's overrides, then overrides for every project, then the table."""
+
+    def __init__(self, overrides: Iterable[tuple[str, PriceRow]] = ()) -> None:
+        self._books: dict[str, PriceBook] = {}
+        self.load(overrides)
+
+    def load(self, overrides: Iterable[tuple[str, PriceRow]]) -> None:
+        """Replace the overrides with ``(project, row)`` pairs (project ``*`` = every project)."""
+        books: dict[str, PriceBook] = {}
+        for project, row in overrides:
+            books.setdefault(project, PriceBook()).add(row)
+        self._books = books  # one assignment: readers see the old or the new set, never half
+
+    def find(self, project: str, model: str, at_us: int | None = None) -> tuple[PriceRow, str] | None:
+        """The row pricing ``model`` in ``project`` and where it came from (``project`` or ``table``)."""
+        books = self._books
+        for key in (project, ALL_PROJECTS):
+            book = books.get(key)
+            if book is not None:
+                row = book.find(model, at_us)
+                if row is not None:
+                    return row, "project"
+        row = SHIPPED.find(model, at_us)
+        return None if row is None else (row, "table")
+
+    def price(self, span: Span, details: dict[str, int]) -> bool:
+        """Set ``cost``/``cost_details`` on an llm span from its tokens; ``False`` when its model has no price."""
+        assert span.model is not None
+        found = self.find(span.project, span.model, span.start_us)
+        if found is None:
+            return False
+        row, origin = found
+        usd, breakdown = compute(price_of(row), span.prompt_tokens or 0, span.completion_tokens or 0,
+                                 details.get("cache_read", 0), details.get("reasoning", 0),
+                                 details.get("cache_write", 0))
+        span.cost = usd
+        span.cost_details = breakdown
+        span.metadata = {**span.metadata, "cost_source": f"{origin}:{row.model}@{row.effective}"}
+        return True
+
+
+class Enricher:
+    """Applies usage extraction, pricing, the pinned-model tag and step numbering to decoded batches.
+
+    ``overrides`` is called (at start, after ``reload()``, and every ``RELOAD_EVERY_S``) for the
+    current per-project price overrides, so a change made by another process is picked up.
+    """
+
+    def __init__(self, overrides: Callable[[], Iterable[tuple[str, PriceRow]]] | None = None) -> None:
+        self._overrides = overrides
+        self.pricer = Pricer()
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+        if overrides is not None:
+            self.reload()
+
+    def reload(self) -> None:
+        """Read the price overrides again (after an API or CLI change)."""
+        if self._overrides is not None:
+            self.pricer.load(list(self._overrides()))
+        self._loaded_at = time.monotonic()
+
+    def apply(self, spans: Sequence[Span]) -> None:
+        if self._overrides is not None and time.monotonic() - self._loaded_at > RELOAD_EVERY_S:
+            with self._lock:
+                if time.monotonic() - self._loaded_at > RELOAD_EVERY_S:
+                    self.reload()
+        needs_step = False
+        for span in spans:
+            if span.run_type in PRICED_TYPES:
+                self.llm_span(span)
+            if span.step is None:
+                needs_step = True
+        if needs_step:
+            number_steps(spans)
+
+    def llm_span(self, span: Span) -> None:
+        if span.prompt_tokens is None and span.completion_tokens is None and span.total_tokens is None:
+            found = _usage_in_outputs(span.outputs)
+            if found is not None:
+                _set_usage(span, found)
+        elif span.model is None:
+            found = _usage_in_outputs(span.outputs)
+            if found is not None and found.model:
+                span.model = found.model[:MAX_ID_CHARS]
+        model = span.model
+        if model is None:
+            return
+        if (span.run_type == "llm" and UNPINNED_TAG not in span.tags and len(span.tags) < MAX_TAGS
+                and is_floating(model)):
+            span.tags = [*span.tags, UNPINNED_TAG]
+        if span.cost is None and (span.prompt_tokens or span.completion_tokens):
+            self.pricer.price(span, details_from_metadata(span.metadata))
+
+
+def _usage_in_outputs(outputs: Any) -> Usage | None:
+    if isinstance(outputs, msgspec.Raw):
+        raw = bytes(outputs)
+        if len(raw) < 8 or not any(marker in raw for marker in _USAGE_MARKERS):
+            return None
+        try:
+            outputs = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            return None
+    if not isinstance(outputs, dict | list):
+        return None
+    return find_usage(outputs)
+
+
+def _set_usage(span: Span, found: Usage) -> None:
+    span.prompt_tokens = found.prompt
+    span.completion_tokens = found.completion
+    span.total_tokens = found.total if found.total is not None else (found.prompt or 0) + (found.completion or 0)
+    if span.model is None and found.model:
+        span.model = found.model[:MAX_ID_CHARS]
+    metadata = dict(span.metadata)
+    metadata["usage_source"] = f"outputs:{found.origin}"
+    details = found.details()
+    if details and "usage_details" not in metadata:
+        metadata["usage_details"] = details
+    span.metadata = metadata
+
+
+def number_steps(spans: Sequence[Span]) -> None:
+    """Give spans without a step their index by start time within their trace, when the root is in the batch."""
+    roots = {span.trace_id for span in spans if span.parent_id is None and span.step is None}
+    if not roots:
+        return
+    by_trace: dict[str, list[Span]] = {}
+    for span in spans:
+        if span.trace_id in roots:
+            by_trace.setdefault(span.trace_id, []).append(span)
+    for members in by_trace.values():
+        if any(span.step is not None for span in members):
+            continue  # numbered by its source (ours): never renumber
+        members.sort(key=lambda s: (s.parent_id is not None, s.start_us, s.dotted_order or ""))
+        for index, span in enumerate(members):
+            span.step = index
