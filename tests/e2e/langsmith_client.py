@@ -133,9 +133,47 @@ def evaluate(name: str) -> dict[str, Any]:
     return out
 
 
+class GraphInterrupt(Exception):
+    """What LangGraph raises when a node waits for a human; the client defines its own to stay langsmith-only."""
+
+
+def same_turn(project: str) -> dict[str, Any]:
+    """The agent turn of ``test_same_turn_three_sources``: OpenAI-format outputs, usage_metadata, ls_model_name."""
+    turn = json.loads(sys.argv[3])
+
+    @traceable(run_type="llm", name="plan")
+    def plan(question: str) -> dict[str, Any]:
+        return turn["openai_completion"]  # what `client.chat.completions.create(...).model_dump()` returns
+
+    @traceable(run_type="tool", name="lookup_order")
+    def lookup(order_id: str) -> dict[str, Any]:
+        return {"status": "shipped"}
+
+    @traceable(run_type="tool", name="refund")
+    def refund(order_id: str) -> None:
+        raise GraphInterrupt("Interrupt(value='approve refund?')")
+
+    @traceable(run_type="llm", name="answer",
+               metadata={"ls_model_name": turn["answer_model"], "ls_provider": "anthropic"})
+    def answer(question: str) -> dict[str, Any]:
+        return {"content": "A refund is waiting for approval.", "usage_metadata": turn["answer_usage_metadata"]}
+
+    @traceable(name="support_agent", metadata={"tenant": "acme", "prompt_version": "v3"})
+    def agent(question: str) -> str:
+        plan(question)
+        lookup("o-1")
+        with contextlib.suppress(GraphInterrupt):
+            refund("o-1")
+        return str(answer(question)["content"])
+
+    agent("refund my order")
+    get_cached_client().flush()
+    return {"ok": True}
+
+
 def main() -> None:
     scenario, name = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else uuid.uuid4().hex[:8]
-    result = {"trace": trace, "datasets": datasets, "evaluate": evaluate}[scenario](name)
+    result = {"trace": trace, "datasets": datasets, "evaluate": evaluate, "same_turn": same_turn}[scenario](name)
     result["version"] = langsmith.__version__
     print("RESULT " + json.dumps(result, default=str), flush=True)
 

@@ -44,13 +44,15 @@ def sdk_python(request: pytest.FixtureRequest) -> str:
     return sys.executable if request.param == "0.15" else str(request.getfixturevalue("python_014"))
 
 
-def run_client(python: str, server_url: str, scenario: str, name: str, *, zstd: bool = True) -> dict[str, Any]:
+def run_client(python: str, server_url: str, scenario: str, name: str, *args: str,
+               zstd: bool = True) -> dict[str, Any]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LANGSMITH_", "LANGCHAIN_"))}
     env.update(LANGSMITH_ENDPOINT=server_url, LANGSMITH_API_KEY="any", LANGSMITH_TRACING="true",
                LANGSMITH_PROJECT=name, PYTHONWARNINGS="ignore")
     if not zstd:
         env["LANGSMITH_DISABLE_RUN_COMPRESSION"] = "true"
-    done = subprocess.run([python, str(CLIENT), scenario, name], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([python, str(CLIENT), scenario, name, *args], env=env, capture_output=True, text=True,
+                          timeout=120)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0 and lines, f"client failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
     return json.loads(lines[-1][len("RESULT "):])  # type: ignore[no-any-return]

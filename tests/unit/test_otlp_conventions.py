@@ -336,3 +336,30 @@ def test_heuristic_llm_when_only_model_and_tokens_are_known() -> None:
     spans, result = translate(build)
     assert spans["call"].run_type == "llm"
     assert next(iter(result.sources.values())).defaulted == {"run_type: llm (heuristic: model and tokens)": 1}
+
+
+def test_step_and_interrupt_from_tracehound_keys_or_a_langgraph_exception() -> None:
+    class GraphInterrupt(Exception):
+        pass
+
+    def build(tracer: Tracer) -> None:
+        with tracer.start_as_current_span("approve") as span:
+            span.set_attributes({"tracehound.step": 4, "tracehound.status": "interrupted",
+                                 "tracehound.status_reason": "awaiting approval"})
+        with tracer.start_as_current_span("refund") as span:
+            span.record_exception(GraphInterrupt("Interrupt(value='ok?')"))
+            span.set_status(Status(StatusCode.ERROR, "paused"))
+        with tracer.start_as_current_span("ls") as span:
+            span.set_attributes({"langsmith.metadata.ls_step": 2, "langsmith.metadata.ls_status": "interrupted"})
+        with tracer.start_as_current_span("plain") as span:
+            span.set_attribute("tracehound.step", "not a number")
+
+    spans, result = translate(build)
+    assert (spans["approve"].step, spans["approve"].status, spans["approve"].status_reason) == (
+        4, "interrupted", "awaiting approval")
+    assert (spans["refund"].status, spans["refund"].status_reason) == ("interrupted", "GraphInterrupt")
+    assert spans["refund"].error is not None and "paused" in spans["refund"].error  # the text is kept
+    assert (spans["ls"].step, spans["ls"].status) == (2, "interrupted")
+    assert spans["plain"].step is None and spans["plain"].status == "ok"
+    stats = next(iter(result.sources.values())).to_dict()
+    assert stats["fields"]["step"] == {"tracehound": 1, "langsmith": 1}

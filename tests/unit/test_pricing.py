@@ -74,3 +74,14 @@ def test_floating_aliases_are_told_from_pinned_snapshots(model: str, floating: b
 def test_normalise_strips_provider_spellings() -> None:
     assert normalise("us.anthropic.claude-3-7-sonnet-20250219-v1:0") == "claude-3-7-sonnet-20250219"
     assert normalise("openrouter/openai/gpt-4o") == "gpt-4o"
+
+
+def test_the_docs_list_every_shipped_price_with_its_source_and_date() -> None:
+    from pathlib import Path
+
+    from tracehound.ingest.price_overrides import prices_markdown
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "pricing.md").read_text()
+    assert page.endswith(prices_markdown()), "regenerate the table at the end of docs/pricing.md"
+    for row in PRICES:
+        assert f"`{row.model}` | " in page and row.source in page

@@ -382,3 +382,51 @@ def test_sdk_errors_never_reach_user_code(memory: tracehound.InMemoryExporter, m
 def test_decorated_function_keeps_its_identity() -> None:
     assert add.__name__ == "add" and add.__wrapped__.__name__ == "add"  # type: ignore[attr-defined]
     assert inspect.iscoroutinefunction(tracehound.traceable(asyncio.sleep))
+
+
+def test_children_inherit_their_ancestors_metadata_nearest_wins(memory: tracehound.InMemoryExporter) -> None:
+    @tracehound.traceable(run_type="llm", metadata={"prompt_version": "v4"})
+    def call() -> None:
+        tracehound.get_current_span().set_metadata(usage={"cached_tokens": 3})
+
+    @tracehound.traceable(run_type="chain", metadata={"agent": "refunds"})
+    def step() -> None:
+        call()
+
+    @tracehound.traceable(metadata={"tenant": "acme", "prompt_version": "v3"})
+    def turn() -> None:
+        tracehound.get_current_span().set_metadata(feature_flag="fast-path")
+        step()
+
+    turn()
+    spans = by_name(memory.get_spans())
+    assert spans["call"].metadata == {"tenant": "acme", "prompt_version": "v4", "feature_flag": "fast-path",
+                                      "agent": "refunds", "usage": {"cached_tokens": 3}}
+    assert spans["step"].metadata == {"tenant": "acme", "prompt_version": "v3", "feature_flag": "fast-path",
+                                      "agent": "refunds"}
+    assert "usage" not in spans["turn"].metadata and "agent" not in spans["turn"].metadata
+
+
+def test_metadata_inheritance_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    @tracehound.traceable
+    def child() -> None:
+        pass
+
+    @tracehound.traceable(metadata={"tenant": "acme"})
+    def parent() -> None:
+        child()
+
+    for how in ("argument", "environment"):
+        exporter = tracehound.InMemoryExporter()
+        if how == "argument":
+            tracehound.configure(exporter=exporter, inherit_metadata=False)
+        else:
+            monkeypatch.setenv("TRACEHOUND_INHERIT_METADATA", "false")
+            tracehound.configure(exporter=exporter)
+        try:
+            parent()
+            assert by_name(exporter.get_spans())["child"].metadata == {}, how
+        finally:
+            tracehound.shutdown()
+            monkeypatch.delenv("TRACEHOUND_INHERIT_METADATA", raising=False)
+            tracehound.configure()

@@ -90,3 +90,20 @@ def table() -> dict[str, Any]:
     """The shipped table and its aliases (floating name → snapshot)."""
     return {"prices": [row_dict(row) for row in PRICES],
             "aliases": [{"alias": alias, "snapshot": snapshot} for alias, snapshot in sorted(ALIASES.items())]}
+
+
+def _usd(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def prices_markdown() -> str:
+    """The shipped table as the Markdown of ``docs/pricing.md`` (a test keeps the page in step)."""
+    lines = ["| provider | model | input | cached input | cache write | output | context | effective | checked"
+             " | source | note |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in PRICES:
+        lines.append(f"| {row.provider} | `{row.model}` | {_usd(row.input)} | {_usd(row.cached_input)} |"
+                     f" {_usd(row.cache_write)} | {_usd(row.output)} | {row.context_window or '—'} | {row.effective} |"
+                     f" {row.checked} | {row.source} | {row.note} |")
+    lines += ["", "| floating alias | snapshot it served when checked |", "|---|---|"]
+    lines += [f"| `{alias}` | `{snapshot}` |" for alias, snapshot in sorted(ALIASES.items())]
+    return "\n".join(lines) + "\n"

@@ -328,8 +328,9 @@ def _status(declared: Any, error: str | None, attrs: dict[str, Any], events: lis
             if event.name == "exception":
                 kind = str(event.attrs.get("exception.type") or kind)
                 break
-        if kind.startswith(conv.INTERRUPT_TYPES):
-            return "interrupted", kind.rsplit(".", 1)[-1][:MAX_ID_CHARS]
+        short = kind.rsplit(".", 1)[-1]  # OTel records the qualified name: langgraph.errors.GraphInterrupt
+        if short in conv.INTERRUPT_TYPES:
+            return "interrupted", short
         return "error", None
     return "ok", None
 

@@ -87,10 +87,9 @@ SCALARS: Final[dict[str, tuple[str, ...]]] = {
     "status": ("tracehound.status", "langsmith.metadata.ls_status"),
 }
 
-# Exception types (``exception.type`` of the span's exception event, or ``error.type``) that mean the
-# span was interrupted for a human, not failed: LangGraph's interrupts.
-INTERRUPT_TYPES: Final = ("GraphInterrupt", "NodeInterrupt", "langgraph.errors.GraphInterrupt",
-                          "langgraph.errors.NodeInterrupt")
+# Exception types (``exception.type`` of the span's exception event, or ``error.type``; the last dotted part)
+# that mean the span was interrupted for a human, not failed: LangGraph's interrupts.
+INTERRUPT_TYPES: Final = frozenset({"GraphInterrupt", "NodeInterrupt"})
 
 # Resource attributes naming the project, before service.name.
 PROJECT_RESOURCE_KEYS: Final = ("tracehound.project", "openinference.project.name")
