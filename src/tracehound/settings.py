@@ -45,6 +45,12 @@ def _fraction(text: str) -> float:
 
 SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("data_dir", "~/.tracehound", "Directory holding the embedded store (tracehound.db)."),
+    Setting("spans_url", None,
+            "Span store (spans, rollups, feedback): sqlite:///path/to/file.db, clickhouse://user:pass@host:8123/db"
+            " or chdb:///path (ClickHouse in process). Unset: the SQLite file in the data dir."),
+    Setting("meta_url", None,
+            "Meta store (projects, datasets, experiments, alert rules and state): sqlite:///path or"
+            " postgresql://user:pass@host:5432/db. Unset: the SQLite file in the data dir."),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 6180, "Port the server listens on.", int),
     Setting("max_request_bytes", 32 * 1024 * 1024, "Largest accepted request body, after decompression (413 above).",
@@ -110,6 +116,8 @@ class Settings:
     """Resolved configuration: explicit values, else ``TRACEHOUND_*`` variables, else defaults."""
 
     data_dir: str = "~/.tracehound"
+    spans_url: str | None = field(default=None, repr=False)  # may hold a password
+    meta_url: str | None = field(default=None, repr=False)
     host: str = "127.0.0.1"
     port: int = 6180
     max_request_bytes: int = 32 * 1024 * 1024

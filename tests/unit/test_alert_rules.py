@@ -9,20 +9,20 @@ from tracehound.analytics.alerts import AlertState, AlertStore, Breach, step
 from tracehound.analytics.evaluator import Evaluator
 from tracehound.analytics.rules import rule_from_dict
 from tracehound.model import Span
-from tracehound.store.sqlite import SqliteSpanStore
+from tracehound.store.sqlite import SqliteMetaStore, SqliteSpanStore
 from tracehound.timefmt import now_us
 
 
 def _evaluator(tmp_path: Path, *rules: dict[str, object]) -> tuple[SqliteSpanStore, Evaluator]:
     store = SqliteSpanStore(tmp_path / "a.db")
-    alerts = AlertStore(store.path)
+    alerts = AlertStore(SqliteMetaStore(store.path).alerts)
     return store, Evaluator(store, alerts, file_rules=[rule_from_dict(r) for r in rules], interval_s=0)
 
 
-def _write(store: SqliteSpanStore, spans: list[Span]) -> list[tuple[object, ...]]:
-    rows = [store.to_row(span, now_us()) for span in spans]
-    store.upsert_rows(rows)
-    return rows
+def _write(store: SqliteSpanStore, spans: list[Span]) -> list[Span]:
+    """Commit spans as the ingest pipeline does, and return what its commit hook hands the evaluator."""
+    store.upsert_rows([store.to_row(span, now_us()) for span in spans])
+    return spans
 
 
 def _tool_calls(errors: int, total: int, name: str = "search") -> list[Span]:

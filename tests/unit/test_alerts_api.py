@@ -60,18 +60,19 @@ async def test_silence_suppresses_the_notification_but_not_the_state(api: httpx.
 def test_alerts_cli_rules_states_history_and_silences(tmp_path: Path, settings: Settings) -> None:
     from tracehound.analytics.alerts import AlertStore, Transition
     from tracehound.analytics.rules import rule_from_dict
-    from tracehound.store.sqlite.connection import db_path
+    from tracehound.store.factory import open_stores
 
     rules_file = tmp_path / "alerts.toml"
     rules_file.write_text('[[rules]]\nid = "loops"\nkind = "loop"\n')
-    store = AlertStore(db_path(settings.data_dir))
+    stores = open_stores(settings)
+    store = AlertStore(stores.meta.alerts)
     store.put_rule({"id": "api-rule", "kind": "error_rate"}, now_us())
     rule = rule_from_dict({"id": "loops", "kind": "loop"})
     from tracehound.analytics.alerts import AlertState
 
     state = AlertState("loops", "search", "firing", now_us(), None, 4.0, ["t1"])
     store.record([(Transition(rule, "search", "ok", "firing", 4.0, "4 loops", ["t1"], True), state, now_us(), "ok")])
-    store.close()
+    stores.close()
     runner = CliRunner()
     base = ["--data-dir", settings.data_dir]
     rules = runner.invoke(main, ["alerts", "rules", *base], env={"TRACEHOUND_ALERT_RULES_FILE": str(rules_file)})

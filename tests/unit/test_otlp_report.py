@@ -10,6 +10,7 @@ from tests.otlp_spans import record, request_of
 from tracehound.ingest.otlp.report import MappingReport
 from tracehound.ingest.otlp.report_store import ReportSaver, ReportStore
 from tracehound.ingest.otlp.translate import Translator
+from tracehound.store.sqlite import SqliteMetaStore
 from tracehound.store.sqlite.connection import db_path
 
 
@@ -37,14 +38,17 @@ def test_report_counts_and_explains_empty_inputs() -> None:
 
 
 def test_report_survives_a_restart(tmp_path: Path) -> None:
-    path = db_path(tmp_path)
-    saver = ReportSaver(ReportStore(path))
+    meta = SqliteMetaStore(db_path(tmp_path))
+    saver = ReportSaver(ReportStore(meta.ingest_sources))
     result = Translator(max_value_chars=1 << 20).translate(request_of(record(content_off)))
     saver.report.add(result.sources)
     saver.save()
     saver.save()  # nothing changed: nothing written, nothing lost
-    reloaded = ReportSaver(ReportStore(path))
+    meta.close()
+    meta = SqliteMetaStore(db_path(tmp_path))
+    reloaded = ReportSaver(ReportStore(meta.ingest_sources))
     assert reloaded.report.sources()[0]["stored"] == 3
     reloaded.report.add(Translator(max_value_chars=1 << 20).translate(request_of(record(content_off))).sources)
     reloaded.save()
-    assert ReportStore(path).load()[0].stored == 6
+    assert ReportStore(meta.ingest_sources).load()[0].stored == 6
+    meta.close()

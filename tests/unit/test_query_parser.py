@@ -12,7 +12,7 @@ from tracehound.errors import FilterSyntaxError, QueryError
 from tracehound.query.ast import And, Compare, MetadataMatch, Not, Or, Search
 from tracehound.query.fields import check
 from tracehound.query.parser import MAX_DEPTH, parse_filter
-from tracehound.query.sqlite import compile_filter, fts_query
+from tracehound.store.sqlite.filter_sql import compile_filter, fts_query
 
 
 def test_langsmith_examples_parse() -> None:

@@ -7,23 +7,21 @@
 
 A notification is sent on entering ``firing`` and ``resolved``, unless a silence matches or the
 alert was notified less than ``cooldown_s`` ago (deduplication: staying in ``firing`` sends nothing).
-Every transition is written to ``alert_events`` (the history).
+Every transition is appended to the history. Rules, states, history and silences are kept by the
+meta store (``meta.alerts``, ``store.alerting.AlertStateStore``), so serving nodes share them.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import msgspec
 
 from tracehound.analytics.rules import Rule, rule_from_dict
 from tracehound.errors import NotFound, QueryError
-from tracehound.store.sqlite._locked import LockedConnection
-from tracehound.store.sqlite.connection import connect
+from tracehound.store.alerting import AlertEvent, AlertState, AlertStateStore, Silence
+
+__all__ = ["AlertState", "AlertStore", "Breach", "Transition", "silenced", "step"]
 
 
 @dataclass(frozen=True)
@@ -32,17 +30,6 @@ class Breach:
 
     value: float
     message: str
-    traces: list[str] = field(default_factory=list)
-
-
-@dataclass
-class AlertState:
-    rule_id: str
-    key: str
-    state: str = "ok"
-    since_us: int = 0
-    last_notified_us: int | None = None
-    value: float | None = None
     traces: list[str] = field(default_factory=list)
 
 
@@ -90,59 +77,39 @@ def step(rule: Rule, current: AlertState, breach: Breach | None, now_us: int) ->
 
 
 class AlertStore:
-    """Rules created through the API, alert states, silences and history, in the SQLite file."""
+    """Rules created through the API, alert states, silences and history, over the meta store's records."""
 
-    def __init__(self, path: str | Path) -> None:
-        self._db = LockedConnection(connect(path), threading.Lock())
+    def __init__(self, records: AlertStateStore) -> None:
+        self._records = records
 
     # Rules ------------------------------------------------------------------------------------
     def put_rule(self, data: dict[str, Any], now_us: int) -> Rule:
         rule = rule_from_dict(data)
-        with self._db.transaction() as conn:
-            conn.execute("INSERT INTO alert_rules (id, definition, created_us, updated_us) VALUES (?, ?, ?, ?)"
-                         " ON CONFLICT(id) DO UPDATE SET definition = excluded.definition,"
-                         " updated_us = excluded.updated_us",
-                         (rule.id, msgspec.json.encode(rule.to_dict()).decode(), now_us, now_us))
+        self._records.put_rule(rule.id, rule.to_dict(), now_us)
         return rule
 
     def rules(self) -> list[Rule]:
-        return [rule_from_dict(msgspec.json.decode(text)) for (text,) in
-                self._db.rows("SELECT definition FROM alert_rules ORDER BY id")]
+        return [rule_from_dict(definition) for definition in self._records.rule_definitions()]
 
     def delete_rule(self, rule_id: str) -> None:
-        with self._db.transaction() as conn:
-            if conn.execute("DELETE FROM alert_rules WHERE id = ?", (rule_id,)).rowcount == 0:
-                raise NotFound(f"no alert rule {rule_id}")
-            conn.execute("DELETE FROM alert_state WHERE rule_id = ?", (rule_id,))
+        if not self._records.delete_rule(rule_id):
+            raise NotFound(f"no alert rule {rule_id}")
 
     # States and history -------------------------------------------------------------------------
     def states(self) -> dict[tuple[str, str], AlertState]:
-        return {(r[0], r[1]): AlertState(r[0], r[1], r[2], r[3], r[4], r[5], msgspec.json.decode(r[6] or "[]"))
-                for r in self._db.rows("SELECT rule_id, key, state, since_us, last_notified_us, value, traces"
-                                       " FROM alert_state")}
+        return {(state.rule_id, state.key): state for state in self._records.states()}
 
     def record(self, transitions: list[tuple[Transition, AlertState, int, str]]) -> None:
         """Persist states and append history rows: ``(transition, new state, at_us, delivery summary)``."""
-        with self._db.transaction() as conn:
-            for t, state, at_us, notified in transitions:
-                traces = msgspec.json.encode(t.traces).decode()
-                conn.execute("INSERT OR REPLACE INTO alert_state VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (state.rule_id, state.key, state.state, state.since_us, state.last_notified_us,
-                              state.value, traces))
-                conn.execute("INSERT INTO alert_events (at_us, rule_id, key, from_state, to_state, value, message,"
-                             " traces, notified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             (at_us, t.rule.id, t.key, t.from_state, t.to_state, t.value, t.message, traces,
-                              notified))
+        self._records.record([
+            (state, AlertEvent(at_us, t.rule.id, t.key, t.from_state, t.to_state, t.value, t.message, list(t.traces),
+                               notified))
+            for t, state, at_us, notified in transitions])
 
     def history(self, rule_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        sql = "SELECT at_us, rule_id, key, from_state, to_state, value, message, traces, notified FROM alert_events"
-        params: list[Any] = []
-        if rule_id:
-            sql += " WHERE rule_id = ?"
-            params.append(rule_id)
-        rows = self._db.rows(sql + " ORDER BY seq DESC LIMIT ?", [*params, limit])
-        return [{"at_us": r[0], "rule_id": r[1], "key": r[2], "from": r[3], "to": r[4], "value": r[5],
-                 "message": r[6], "traces": msgspec.json.decode(r[7] or "[]"), "notified": r[8]} for r in rows]
+        return [{"at_us": e.at_us, "rule_id": e.rule_id, "key": e.key, "from": e.from_state, "to": e.to_state,
+                 "value": e.value, "message": e.message, "traces": e.traces, "notified": e.notified}
+                for e in self._records.history(rule_id, limit)]
 
     # Silences ---------------------------------------------------------------------------------
     def add_silence(self, rule_id: str | None, key: str | None, until_us: int, comment: str | None,
@@ -150,24 +117,19 @@ class AlertStore:
         if until_us <= now_us:
             raise QueryError("a silence must end in the future", field="until")
         silence_id = str(uuid.uuid4())
-        with self._db.transaction() as conn:
-            conn.execute("INSERT INTO alert_silences VALUES (?, ?, ?, ?, ?, ?)",
-                         (silence_id, rule_id, key, until_us, comment, now_us))
+        self._records.add_silence(Silence(silence_id, rule_id, key, until_us, comment, now_us))
         return {"id": silence_id, "rule_id": rule_id, "key": key, "until_us": until_us, "comment": comment}
 
     def silences(self, now_us: int) -> list[dict[str, Any]]:
-        return [{"id": r[0], "rule_id": r[1], "key": r[2], "until_us": r[3], "comment": r[4]}
-                for r in self._db.rows("SELECT id, rule_id, key, until_us, comment FROM alert_silences"
-                                       " WHERE until_us > ? ORDER BY until_us", (now_us,))]
+        return [{"id": s.id, "rule_id": s.rule_id, "key": s.key, "until_us": s.until_us, "comment": s.comment}
+                for s in self._records.silences(now_us)]
 
     def delete_silence(self, silence_id: str) -> None:
-        with self._db.transaction() as conn:
-            if conn.execute("DELETE FROM alert_silences WHERE id = ?", (silence_id,)).rowcount == 0:
-                raise NotFound(f"no silence {silence_id}")
+        if not self._records.delete_silence(silence_id):
+            raise NotFound(f"no silence {silence_id}")
 
     def close(self) -> None:
-        with self._db.lock:
-            self._db.conn.close()
+        """Nothing to release: the records belong to the meta store, which its owner closes."""
 
 
 def silenced(silences: list[dict[str, Any]], rule_id: str, key: str) -> bool:

@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tracehound.analytics.evaluator import _I, Evaluator
+from tracehound.analytics.evaluator import Evaluator
 from tracehound.analytics.metrics import parse_duration_us
 from tracehound.analytics.rules import Rule
 from tracehound.errors import QueryError
-from tracehound.store.sqlite.spans import COLUMNS, SqliteSpanStore
+from tracehound.store.base import SpanStore
 
 MAX_STEPS = 5000
 
@@ -42,7 +42,7 @@ class Episode:
         return asdict(self)
 
 
-def backtest(spans: SqliteSpanStore, rules: list[Rule], *, start_us: int, end_us: int, step_us: int,
+def backtest(spans: SpanStore, rules: list[Rule], *, start_us: int, end_us: int, step_us: int,
              models: dict[str, int] | None = None) -> list[Episode]:
     """Breach episodes of ``rules`` between ``start_us`` and ``end_us``, judged every ``step_us``.
 
@@ -55,14 +55,13 @@ def backtest(spans: SqliteSpanStore, rules: list[Rule], *, start_us: int, end_us
         raise QueryError(f"more than {MAX_STEPS} steps: raise the step or shorten the range", field="step")
     evaluator = Evaluator(spans, None, file_rules=rules, models=models)  # type: ignore[arg-type]  # no state kept
     lookback = max((parse_duration_us(rule.param("window")) for rule in rules), default=0)
-    rows = spans.read_sql(f"SELECT {', '.join(COLUMNS)} FROM spans WHERE end_us > ? AND end_us <= ?"
-                          " ORDER BY end_us", (start_us - lookback, end_us))
+    rows = spans.analytics.spans_ended_between(start_us - lookback, end_us)
     open_: dict[tuple[str, str], Episode] = {}
     done: list[Episode] = []
     index, at = 0, start_us
     while at <= end_us:
         first = index
-        while index < len(rows) and rows[index][_I["end_us"]] <= at:
+        while index < len(rows) and rows[index].end_us <= at:  # type: ignore[operator]
             index += 1
         if index > first:
             evaluator._observe(rules, rows[first:index], at)

@@ -1,6 +1,6 @@
 """The alert evaluator: a thread woken after each ingest commit, off the acknowledgement path.
 
-Per-trace rules (loop, context_window, run_tokens, empty_retrieval) look at the rows just committed
+Per-trace rules (loop, context_window, run_tokens, empty_retrieval) look at the spans just committed
 (handed over by ``IngestPipeline.on_commit``) and remember offending traces for the rule's window;
 windowed rules (error_rate, latency_regression, threshold) read the rollups at most every
 ``interval_s``. Each rule yields breaches per key, fed to the state machine in ``alerts``.
@@ -20,14 +20,11 @@ from tracehound.analytics.alerts import AlertState, AlertStore, Breach, silenced
 from tracehound.analytics.channels import deliver
 from tracehound.analytics.metrics import Window, parse_duration_us
 from tracehound.analytics.rules import Rule, context_window
-from tracehound.store.payload import decode_payload
-from tracehound.store.sqlite.spans import COLUMNS, SqliteSpanStore
+from tracehound.model import Span
+from tracehound.store.base import SpanStore
 from tracehound.timefmt import now_us
 
 log = logging.getLogger("tracehound.alerts")
-_I = {name: COLUMNS.index(name) for name in ("id", "trace_id", "parent_id", "project", "run_type", "name",
-                                            "start_us", "end_us", "status", "outputs", "prompt_tokens", "model",
-                                            "total_tokens")}
 MAX_TRACKED_TRACES = 50_000
 
 
@@ -49,9 +46,9 @@ class _TraceTally:
 
 
 class Evaluator:
-    """Evaluates rules continuously; ``notify(rows)`` is the pipeline's commit hook."""
+    """Evaluates rules continuously; ``notify(spans)`` is the pipeline's commit hook."""
 
-    def __init__(self, spans: SqliteSpanStore, alerts: AlertStore, *, file_rules: list[Rule] | None = None,
+    def __init__(self, spans: SpanStore, alerts: AlertStore, *, file_rules: list[Rule] | None = None,
                  models: dict[str, int] | None = None, interval_s: float = 5.0, public_url: str = "") -> None:
         self.spans, self.alerts = spans, alerts
         self.file_rules = list(file_rules or [])
@@ -83,9 +80,9 @@ class Evaluator:
             self._thread.join(timeout_s)
             self._thread = None
 
-    def notify(self, rows: list[tuple[Any, ...]]) -> None:
-        """Commit hook: hand the committed rows to the evaluator thread (never blocks, never raises)."""
-        self._queue.put(rows)
+    def notify(self, spans: list[Span]) -> None:
+        """Commit hook: hand the committed spans to the evaluator thread (never blocks, never raises)."""
+        self._queue.put(spans)
 
     def rules(self) -> list[Rule]:
         return [rule for rule in [*self.file_rules, *self.alerts.rules()] if rule.enabled]
@@ -110,12 +107,12 @@ class Evaluator:
             except Exception:  # the evaluator must outlive any one bad rule or store hiccup
                 log.exception("alert evaluation failed")
 
-    def evaluate(self, rows: list[tuple[Any, ...]], at_us: int | None = None) -> list[dict[str, Any]]:
-        """Ingest new rows into per-trace rules, evaluate every rule, advance states, send notifications."""
+    def evaluate(self, rows: list[Span], at_us: int | None = None) -> list[dict[str, Any]]:
+        """Feed newly committed spans to per-trace rules, evaluate every rule, advance states, notify."""
         with self._evaluating:
             return self._evaluate(rows, at_us)
 
-    def _evaluate(self, rows: list[tuple[Any, ...]], at_us: int | None) -> list[dict[str, Any]]:
+    def _evaluate(self, rows: list[Span], at_us: int | None) -> list[dict[str, Any]]:
         now = now_us() if at_us is None else at_us
         rules = self.rules()
         if rows:
@@ -154,12 +151,12 @@ class Evaluator:
                 "message": transition.message, "at_us": now, "traces": transition.traces[:20],
                 "trace_urls": [f"{self.public_url}/trace/{t}" for t in transition.traces[:20]]}
 
-    # Per-trace rules: fed by committed rows ------------------------------------------------------
-    def _observe(self, rules: list[Rule], rows: list[tuple[Any, ...]], now: int) -> None:
+    # Per-trace rules: fed by committed spans -----------------------------------------------------
+    def _observe(self, rules: list[Rule], rows: list[Span], now: int) -> None:
         kinds = {rule.kind for rule in rules}
         # Spans that ended before every rule's window (a backfill, a late batch) cannot breach anything now.
         oldest = now - max((parse_duration_us(rule.param("window")) for rule in rules), default=0)
-        rows = [row for row in rows if row[_I["end_us"]] is None or row[_I["end_us"]] >= oldest]
+        rows = [row for row in rows if row.end_us is None or row.end_us >= oldest]
         touched = self._tally(rows)
         if "loop" in kinds:
             for rule in (r for r in rules if r.kind == "loop"):
@@ -171,21 +168,21 @@ class Evaluator:
         for rule in (r for r in rules if r.kind == "context_window"):
             models = {**self.models, **(rule.param("models") or {})}
             for row in rows:
-                size = context_window(row[_I["model"]], models)
-                tokens = row[_I["prompt_tokens"]]
+                size = context_window(row.model, models)
+                tokens = row.prompt_tokens
                 if size and tokens and tokens >= rule.param("threshold") * size:
-                    self._event(rule, row[_I["model"]], row[_I["trace_id"]], now)
+                    self._event(rule, row.model, row.trace_id, now)  # type: ignore[arg-type]
         if "empty_retrieval" in kinds:
             for row in rows:
-                if row[_I["run_type"]] == "retriever" and row[_I["end_us"]] is not None:
-                    empty = is_empty_output(decode_payload(row[_I["outputs"]]))
-                    self._retrievals[row[_I["name"]]].append((now, empty, row[_I["trace_id"]]))
+                if row.run_type == "retriever" and row.end_us is not None:
+                    empty = is_empty_output(row.outputs)
+                    self._retrievals[row.name].append((now, empty, row.trace_id))
         token_rules = [r for r in rules if r.kind == "run_tokens"]
         if token_rules:
-            roots = [row for row in rows if row[_I["parent_id"]] is None and row[_I["end_us"]] is not None]
+            roots = [row for row in rows if row.parent_id is None and row.end_us is not None]
             for rule in token_rules:
                 for row in roots:
-                    tally = self._traces.get(row[_I["trace_id"]])
+                    tally = self._traces.get(row.trace_id)
                     self._check_run_tokens(rule, row, sum(tally.tokens.values()) if tally else 0, now)
 
     def _event(self, rule: Rule, key: str, trace_id: str, now: int) -> None:
@@ -193,36 +190,34 @@ class Evaluator:
         if not any(trace == trace_id for _, trace in events):
             events.append((now, trace_id))
 
-    def _tally(self, rows: list[tuple[Any, ...]]) -> set[str]:
+    def _tally(self, rows: list[Span]) -> set[str]:
         """Add committed tool and LLM spans to their trace's tally; returns the traces with new tool spans."""
         traces = self._traces
         touched: set[str] = set()
         for row in rows:
-            run_type = row[_I["run_type"]]
+            run_type = row.run_type
             if run_type != "tool" and run_type != "llm":
                 continue
-            trace_id = row[_I["trace_id"]]
+            trace_id = row.trace_id
             tally = traces.get(trace_id)
             if tally is None:
                 tally = traces[trace_id] = _TraceTally()
                 if len(traces) > MAX_TRACKED_TRACES:
                     traces.popitem(last=False)
             if run_type == "tool":
-                tally.tools[row[_I["id"]]] = row[_I["name"]]
+                tally.tools[row.id] = row.name
                 touched.add(trace_id)
             else:
-                tally.tokens[row[_I["id"]]] = row[_I["total_tokens"]] or 0
+                tally.tokens[row.id] = row.total_tokens or 0
         return touched
 
-    def _check_run_tokens(self, rule: Rule, row: tuple[Any, ...], tokens: int, now: int) -> None:
-        trace_id, agent = row[_I["trace_id"]], row[_I["name"]]
+    def _check_run_tokens(self, rule: Rule, row: Span, tokens: int, now: int) -> None:
+        trace_id, agent = row.trace_id, row.name
         cached = self._baselines.get(agent)
         if cached is None or now - cached[0] > 300e6:
-            recent = [t for (t,) in self.spans.read_sql(
-                "SELECT (SELECT coalesce(sum(total_tokens), 0) FROM spans AS s WHERE s.trace_id = r.trace_id"
-                " AND s.run_type = 'llm') FROM spans AS r WHERE r.parent_id IS NULL AND r.name = ? AND r.trace_id != ?"
-                " AND r.start_us >= ? ORDER BY r.start_us DESC LIMIT ?",
-                (agent, trace_id, now - 7 * 86_400_000_000, rule.param("baseline_runs")))]
+            recent = self.spans.analytics.recent_run_tokens(agent, exclude_trace_id=trace_id,
+                                                            since_us=now - 7 * 86_400_000_000,
+                                                            limit=rule.param("baseline_runs"))
             p95 = None
             if len(recent) >= rule.param("min_baseline_runs"):
                 recent.sort()
@@ -292,11 +287,7 @@ class Evaluator:
         return found
 
     def _evidence(self, name: str, window: Window, errors: bool) -> list[str]:
-        order = "start_us DESC" if errors else "end_us - start_us DESC"
-        status = " AND status = 'error'" if errors else ""
-        return [t for (t,) in self.spans.read_sql(
-            f"SELECT trace_id FROM spans WHERE name = ? AND start_us >= ? AND start_us < ?{status}"
-            f" AND end_us IS NOT NULL ORDER BY {order} LIMIT 10", (name, window.start_us, window.end_us))]
+        return self.spans.analytics.evidence_traces(name, window.start_us, window.end_us, errors=errors, limit=10)
 
 
 def wait_until(predicate: Any, timeout_s: float = 10.0) -> bool:

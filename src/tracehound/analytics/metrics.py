@@ -5,7 +5,9 @@ and per-run distributions (tokens, cost, steps, interrupts) from the raw spans.
     rows[0]  # {"name": "search", "calls": 812, "error_rate": 0.02, "p95_ms": 840.1, "sampled_out": 700, ...}
 
 Rollup reads cost O(buckets): a window is covered by whole days, then hours, then minutes at its
-ragged edges (``store.sqlite.rollups.segments``), and bucket sketches merge by adding counts.
+ragged edges (the SQLite engine's ``segments``), and bucket sketches merge by adding counts.
+Reads go through the store protocols only: ``spans.rollups`` (buckets, dropped counts) and
+``spans.analytics`` (per-run totals, token groups).
 
 Spans that tail sampling dropped are not stored, but their per-minute counts are (``sampling_dropped``,
 keyed like the rollups minus ``root``: a row's ``traces`` are its root spans). Counts (calls, errors,
@@ -22,16 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracehound.errors import QueryError
+from tracehound.store.base import SpanStore
+from tracehound.store.rollups import DIMENSIONS, WIDTHS_US
 from tracehound.store.sketch import quantile
-from tracehound.store.sqlite.rollups import (
-    DIMENSIONS,
-    MINUTE_US,
-    WIDTHS_US,
-    decode_bins,
-    dimension_where,
-    segments,
-)
-from tracehound.store.sqlite.spans import SqliteSpanStore
 from tracehound.timefmt import now_us, parse_iso_us
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
@@ -83,45 +78,6 @@ def _check_dimensions(names: Iterable[str]) -> None:
                              field="group_by")
 
 
-def _bucket_rows(store: SqliteSpanStore, window: Window, filters: Mapping[str, Any],
-                 columns: str) -> list[tuple[Any, ...]]:
-    """Rows of the buckets covering a window (one indexed range per segment, glued with UNION ALL)."""
-    parts, params = [], []
-    for width, first, end in segments(window.start_us, window.end_us):
-        dims: list[Any] = []
-        where = dimension_where(dict(filters), dims)
-        parts.append(f"SELECT {columns} FROM rollups WHERE width_us = ? AND bucket_us >= ? AND bucket_us < ?"
-                     f" AND {where}")
-        params += [width, first, end, *dims]
-    if not parts:
-        return []
-    return store.read_sql(" UNION ALL ".join(parts), params)
-
-
-def _dropped_rows(store: SqliteSpanStore, window: Window, filters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """Counts sampling dropped in the window's minutes, as ``(name, model, status, root, project, run_type, calls)``.
-
-    The window is rounded outward to whole minutes, as the rollups round it (``segments``). A dropped
-    row's ``traces`` are its root spans, so it splits into a root part and a non-root part.
-    """
-    start = window.start_us // MINUTE_US * MINUTE_US
-    end = -(-window.end_us // MINUTE_US) * MINUTE_US
-    if end <= start:
-        return []
-    root = filters.get("root")
-    params: list[Any] = [start, end]
-    where = dimension_where({k: v for k, v in filters.items() if k != "root"}, params)
-    found = store.read_sql("SELECT name, model, status, project, run_type, sum(spans), sum(traces)"
-                           " FROM sampling_dropped WHERE minute_us >= ? AND minute_us < ?"
-                           f" AND {where} GROUP BY project, run_type, name, model, status", params)
-    rows = []
-    for name, model, status, project, run_type, spans, traces in found:
-        for is_root, calls in ((True, traces), (False, spans - traces)):
-            if calls > 0 and (root is None or bool(root) == is_root):
-                rows.append((name, model, status, is_root, project, run_type, calls))
-    return rows
-
-
 def _finish(group: dict[str, Any], bins: dict[int, int]) -> dict[str, Any]:
     calls = group["calls"]
     kept = calls - group["sampled_out"]
@@ -136,11 +92,7 @@ def _finish(group: dict[str, Any], bins: dict[int, int]) -> dict[str, Any]:
     return group
 
 
-_COLUMNS = ("name, model, status, root, project, run_type, calls, prompt_tokens, completion_tokens, total_tokens,"
-            " cost_nusd, latency_us, bins")
-
-
-def summary(store: SqliteSpanStore, window: Window, *, group_by: Sequence[str] = ("name",),
+def summary(store: SpanStore, window: Window, *, group_by: Sequence[str] = ("name",),
             filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per group: calls, errors, error/success rate, p50/p95/p99 and mean latency (ms), tokens and cost.
 
@@ -170,29 +122,30 @@ def summary(store: SqliteSpanStore, window: Window, *, group_by: Sequence[str] =
                                     "latency_us": 0}, {})
         return entry
 
-    for row in _bucket_rows(store, window, filters or {}, _COLUMNS):
-        name, model, status, root, project, run_type, calls, pt, ct, tt, cost, latency, blob = row
-        group, bins = group_of(name, model, status, root, project, run_type)
+    for row in store.rollups.buckets(window.start_us, window.end_us, filters or {}):
+        group, bins = group_of(row.name, row.model, row.status, row.root, row.project, row.run_type)
+        calls = row.calls
         group["calls"] += calls
-        group["errors"] += calls if status == "error" else 0
-        group["prompt_tokens"] += pt
-        group["completion_tokens"] += ct
-        group["total_tokens"] += tt
-        group["cost_nusd"] += cost
-        group["latency_us"] += latency
-        for index, count in decode_bins(blob).items():
+        group["errors"] += calls if row.status == "error" else 0
+        group["prompt_tokens"] += row.prompt_tokens
+        group["completion_tokens"] += row.completion_tokens
+        group["total_tokens"] += row.total_tokens
+        group["cost_nusd"] += row.cost_nusd
+        group["latency_us"] += row.latency_us
+        for index, count in row.bins.items():
             bins[index] = bins.get(index, 0) + count
-    for name, model, status, root, project, run_type, calls in _dropped_rows(store, window, filters or {}):
-        group, _ = group_of(name, model, status, root, project, run_type)
-        group["calls"] += calls
-        group["sampled_out"] += calls
-        group["errors"] += calls if status == "error" else 0
+    for dropped in store.rollups.dropped(window.start_us, window.end_us, filters or {}):
+        group, _ = group_of(dropped.name, dropped.model, dropped.status, dropped.root, dropped.project,
+                            dropped.run_type)
+        group["calls"] += dropped.calls
+        group["sampled_out"] += dropped.calls
+        group["errors"] += dropped.calls if dropped.status == "error" else 0
     rows = [_finish(group, bins) for group, bins in groups.values() if group["calls"]]
     rows.sort(key=lambda r: (-r["calls"], *(str(r[g]) for g in group_by)))
     return rows
 
 
-def timeseries(store: SqliteSpanStore, window: Window, bucket_us: int, *, group_by: Sequence[str] = (),
+def timeseries(store: SpanStore, window: Window, bucket_us: int, *, group_by: Sequence[str] = (),
                filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """``summary`` per time bucket (a multiple of a minute), oldest first; empty buckets omitted.
 
@@ -219,47 +172,17 @@ def _distribution(values: Sequence[float]) -> dict[str, Any]:
             "p99": pick(0.99), "max": ordered[-1]}
 
 
-def run_rows(store: SqliteSpanStore, window: Window, *, project: str | None = None, agent: str | None = None,
+def run_rows(store: SpanStore, window: Window, *, project: str | None = None, agent: str | None = None,
              task_key: str | None = None) -> list[dict[str, Any]]:
     """One row per run (root span) started in the window: its trace's tokens, cost, step count, task."""
-    where, params = ["r.parent_id IS NULL", "r.start_us >= ?", "r.start_us < ?"], [window.start_us, window.end_us]
-    if project:
-        where.append("r.project = ?")
-        params.append(project)
-    if agent:
-        where.append("r.name = ?")
-        params.append(agent)
-    task = "r.session_id" if not task_key or task_key == "session" else "json_extract(r.metadata, ?)"
-    task_params = [] if not task_key or task_key == "session" else [f"$.{task_key}"]
-    sql = (f"SELECT r.trace_id, r.name, r.status, r.start_us, {task}, r.session_id, count(s.id),"
-           " sum(coalesce(s.total_tokens, 0)) FILTER (WHERE s.run_type = 'llm'), sum(coalesce(s.cost, 0)),"
-           " coalesce(r.total_tokens, 0)"
-           f" FROM spans AS r JOIN spans AS s ON s.trace_id = r.trace_id WHERE {' AND '.join(where)}"
-           " GROUP BY r.id ORDER BY r.start_us")
-    rows = []
-    for trace_id, name, status, start, task_value, session, steps, tokens, cost, own in store.read_sql(
-            sql, [*task_params, *params]):
-        rows.append({"trace_id": trace_id, "agent": name, "status": status, "start_us": start,
-                     "task": task_value, "session_id": session, "steps": steps, "tokens": tokens or own,
-                     "cost": cost or 0.0})
-    return rows
+    return [{"trace_id": run.trace_id, "agent": run.name, "status": run.status, "start_us": run.start_us,
+             "task": run.task, "session_id": run.session_id, "steps": run.steps,
+             "tokens": run.tokens or run.own_tokens, "cost": run.cost or 0.0}
+            for run in store.analytics.run_totals(window.start_us, window.end_us, project=project, agent=agent,
+                                                  task_key=task_key)]
 
 
-def _dropped_runs(store: SqliteSpanStore, window: Window, *, project: str | None = None,
-                  agent: str | None = None) -> dict[str, int]:
-    """Root spans sampling dropped in the window's minutes (rounded outward), per status."""
-    where, params = ["minute_us >= ?", "minute_us < ?", "traces > 0"], [
-        window.start_us // MINUTE_US * MINUTE_US, window.end_us]
-    for column, value in (("project", project), ("name", agent)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    rows = store.read_sql(f"SELECT status, sum(traces) FROM sampling_dropped WHERE {' AND '.join(where)}"
-                          " GROUP BY status", params)
-    return {status: count for status, count in rows}
-
-
-def run_metrics(store: SqliteSpanStore, window: Window, *, project: str | None = None, agent: str | None = None,
+def run_metrics(store: SpanStore, window: Window, *, project: str | None = None, agent: str | None = None,
                 task_key: str | None = None) -> dict[str, Any]:
     """Distributions per run (tokens, cost, steps), cost per task, success/failure and interrupt-and-resume rates.
 
@@ -269,7 +192,7 @@ def run_metrics(store: SqliteSpanStore, window: Window, *, project: str | None =
     the distributions, tasks and ``resume_rate`` come from the kept runs (``per_run_from_kept_only``).
     """
     runs = run_rows(store, window, project=project, agent=agent, task_key=task_key)
-    dropped = _dropped_runs(store, window, project=project, agent=agent)
+    dropped = store.rollups.dropped_runs(window.start_us, window.end_us, project=project, agent=agent)
     sampled_out = sum(dropped.values())
     per_task: dict[str, dict[str, Any]] = {}
     for run in runs:
@@ -302,17 +225,10 @@ def run_metrics(store: SqliteSpanStore, window: Window, *, project: str | None =
     }
 
 
-def tokens_by(store: SqliteSpanStore, window: Window, key: str, *, project: str | None = None,
+def tokens_by(store: SpanStore, window: Window, key: str, *, project: str | None = None,
               run_type: str = "llm") -> list[dict[str, Any]]:
     """Calls, total tokens and tokens per call grouped by ``model`` or any metadata key (``prompt_version``)."""
-    group = "coalesce(model, '')" if key == "model" else "json_extract(metadata, ?)"
-    params: list[Any] = [] if key == "model" else [f"$.{key}"]
-    where = "run_type = ? AND start_us >= ? AND start_us < ?"
-    params += [run_type, window.start_us, window.end_us]
-    if project:
-        where += " AND project = ?"
-        params.append(project)
-    rows = store.read_sql(f"SELECT {group} AS k, count(*), sum(coalesce(total_tokens, 0)), sum(coalesce(cost, 0))"
-                          f" FROM spans WHERE {where} GROUP BY k ORDER BY k", params)
-    return [{key: k if k != "" else None, "calls": n, "total_tokens": tokens, "tokens_per_call": tokens / n,
-             "cost": cost} for k, n, tokens, cost in rows]
+    return [{key: group.key, "calls": group.calls, "total_tokens": group.total_tokens,
+             "tokens_per_call": group.total_tokens / group.calls, "cost": group.cost}
+            for group in store.analytics.tokens_by(window.start_us, window.end_us, key, project=project,
+                                                   run_type=run_type)]

@@ -14,7 +14,7 @@ from tracehound.analytics.rules import load_rules_file
 def start_alerts(services: Any) -> Evaluator | None:
     """Open the alert store, load the rules file, hook the evaluator onto the pipeline's commits."""
     settings = services.settings
-    services.alerts = AlertStore(services.spans.path)
+    services.alerts = AlertStore(services.meta.alerts)
     rules_file = load_rules_file(settings.alert_rules_file) if settings.alert_rules_file else None
     evaluator = Evaluator(services.spans, services.alerts, file_rules=rules_file.rules if rules_file else [],
                           models=rules_file.models if rules_file else {}, interval_s=settings.alert_interval_s,
@@ -22,7 +22,7 @@ def start_alerts(services: Any) -> Evaluator | None:
     if settings.alerts:
         services.pipeline.on_commit.append(evaluator.notify)
         evaluator.start()
-    services.detector_results = DetectorResultStore(services.spans.path)
+    services.detector_results = DetectorResultStore(services.meta.detector_results)
     plan = (rules_file.detectors if rules_file and rules_file.detectors
             else default_plan(settings.detect_interval_s))
     services.detector_scheduler = DetectorScheduler(services.spans, services.detector_results, plan,

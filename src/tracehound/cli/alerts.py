@@ -11,12 +11,27 @@ from tracehound.cli.output import echo_rows
 from tracehound.cli.root import data_dir_option, load_settings, main
 
 
+class _Alerts:
+    """The meta store's alert records behind ``AlertStore``; ``close`` closes the stores."""
+
+    def __init__(self, stores: Any) -> None:
+        from tracehound.analytics.alerts import AlertStore
+
+        self._stores = stores
+        self._store = AlertStore(stores.meta.alerts)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def close(self) -> None:
+        self._stores.close()
+
+
 def _open(data_dir: str | None) -> tuple[Any, Any]:
-    from tracehound.analytics.alerts import AlertStore
-    from tracehound.store.sqlite.connection import db_path
+    from tracehound.store.factory import open_stores
 
     settings = load_settings(data_dir=data_dir)
-    return settings, AlertStore(db_path(settings.data_dir))
+    return settings, _Alerts(open_stores(settings))
 
 
 @main.group()

@@ -21,12 +21,11 @@ class _Local:
     """The embedded store, shaped like the client's answers."""
 
     def __init__(self, data_dir: str | None) -> None:
-        from tracehound.store.sqlite import SqliteMetaStore, SqliteSpanStore
-        from tracehound.store.sqlite.connection import db_path
+        from tracehound.store.factory import open_stores
 
-        path = db_path(load_settings(data_dir=data_dir).data_dir)
-        self.meta = SqliteMetaStore(path)
-        self.spans = SqliteSpanStore(path)
+        self.stores = open_stores(load_settings(data_dir=data_dir))
+        self.meta = self.stores.meta
+        self.spans = self.stores.spans
 
     def create(self, name: str, description: str | None) -> dict[str, Any]:
         dataset = self.meta.datasets.create_dataset(name, description=description)
@@ -59,8 +58,7 @@ class _Local:
         return export_examples(self.meta.datasets.list_examples(target.id, split=split), fmt)
 
     def close(self) -> None:
-        self.meta.close()
-        self.spans.close()
+        self.stores.close()
 
 
 class _Remote:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from tracehound.cli.output import echo_json
-from tracehound.cli.root import data_dir_option, load_settings, main
+from tracehound.cli.root import cli_stores, data_dir_option, main
 
 
 def _value(text: str) -> Any:
@@ -72,25 +72,19 @@ def detect(name: str, data_dir: str | None, window: str | None, start: str | Non
         if not sep:
             raise click.UsageError(f"--param {item!r}: expected KEY=VALUE")
         params[key] = _value(value)
-    from tracehound.store.sqlite import SqliteSpanStore
-    from tracehound.store.sqlite.connection import db_path
-
-    path = db_path(load_settings(data_dir=data_dir).data_dir)
-    store = SqliteSpanStore(path)
+    stores = cli_stores(data_dir)
     try:
         try:
-            result = detectors.run(name, store, params)
+            result = detectors.run(name, stores.spans, params)
         except TracehoundError as exc:
             raise click.UsageError(str(exc)) from None
         saved_id = None
         if save:
             from tracehound.analytics.detectors.results import DetectorResultStore
 
-            results = DetectorResultStore(path)
-            saved_id = results.save(result)
-            results.close()
+            saved_id = DetectorResultStore(stores.meta.detector_results).save(result)
     finally:
-        store.close()
+        stores.close()
     body = result.to_dict()
     if as_json:
         echo_json({**body, **({"id": saved_id} if saved_id else {})})

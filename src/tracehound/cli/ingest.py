@@ -53,10 +53,13 @@ def _from_server(url: str, service: str | None) -> list[dict[str, Any]]:
 
 def _from_store(data_dir: str | None, service: str | None) -> list[dict[str, Any]]:
     from tracehound.ingest.otlp.report_store import ReportStore
-    from tracehound.store.sqlite.connection import db_path
+    from tracehound.store.factory import open_stores
 
-    settings = load_settings(data_dir=data_dir)
-    sources = [stats.to_dict() for stats in ReportStore(db_path(settings.data_dir)).load()]
+    stores = open_stores(load_settings(data_dir=data_dir))
+    try:
+        sources = [stats.to_dict() for stats in ReportStore(stores.meta.ingest_sources).load()]
+    finally:
+        stores.close()
     return [s for s in sources if service is None or s["service"] == service]
 
 

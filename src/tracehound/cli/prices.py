@@ -9,16 +9,13 @@ from typing import Any
 import click
 
 from tracehound.cli.output import echo_json, echo_rows
-from tracehound.cli.root import closing_for_cli, data_dir_option, load_settings, main, open_store
+from tracehound.cli.root import cli_stores, closing_for_cli, data_dir_option, main, open_store
 
 
 @contextmanager
 def _meta(data_dir: str | None) -> Iterator[Any]:
-    from tracehound.store.sqlite import SqliteMetaStore
-    from tracehound.store.sqlite.connection import db_path
-
-    with closing_for_cli(SqliteMetaStore(db_path(load_settings(data_dir=data_dir).data_dir))) as meta:
-        yield meta
+    with closing_for_cli(cli_stores(data_dir)) as stores:
+        yield stores.meta
 
 
 @main.group()
@@ -98,14 +95,13 @@ def delete_price(data_dir: str | None, model: str, project: str, effective: str 
 def unpriced(data_dir: str | None, window: str, project: str | None, as_json: bool) -> None:
     """Models llm spans used with tokens but no price: their cost is null until you add one."""
     from tracehound.analytics.metrics import Window
-    from tracehound.store.sqlite.costs import SqliteCostStore
     from tracehound.timefmt import iso
 
     win = Window.last(window)
     with open_store(data_dir) as store:
         rows = [{"project": m.project, "model": m.model, "spans": m.spans, "total_tokens": m.total_tokens,
                  "last_seen": iso(m.last_us)}
-                for m in SqliteCostStore(store).unpriced_models(win.start_us, win.end_us, project)]
+                for m in store.costs.unpriced_models(win.start_us, win.end_us, project)]
     echo_rows(rows, ["project", "model", "spans", "total_tokens", "last_seen"], as_json)
 
 
@@ -124,7 +120,6 @@ def reprice(data_dir: str | None, window: str | None, start: str | None, end: st
     from tracehound.analytics.metrics import Window
     from tracehound.ingest.enrich import Pricer
     from tracehound.ingest.repricing import reprice as run
-    from tracehound.store.sqlite.costs import SqliteCostStore
 
     if window is None and start is None:
         raise click.UsageError("give --window (e.g. 30d) or --start")
@@ -132,6 +127,6 @@ def reprice(data_dir: str | None, window: str | None, start: str | None, end: st
         pricer = Pricer(meta.prices.override_rows())
     win = Window.parse(window, start, end)
     with open_store(data_dir) as store:
-        result = run(SqliteCostStore(store), pricer, win.start_us, win.end_us, project=project, model=model,
+        result = run(store.costs, pricer, win.start_us, win.end_us, project=project, model=model,
                      include_sdk=include_sdk, dry_run=dry_run)
     echo_json({"dry_run": dry_run, **result.to_dict()})

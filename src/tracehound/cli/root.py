@@ -51,11 +51,15 @@ def closing_for_cli(resource: Any) -> Iterator[Any]:
         resource.close()
 
 
+def cli_stores(data_dir: str | None) -> Any:
+    """The configured stores (``TRACEHOUND_SPANS_URL``/``_META_URL``, else ``--data-dir``), opened on use."""
+    from tracehound.store.factory import open_stores
+
+    return open_stores(load_settings(data_dir=data_dir))
+
+
 @contextmanager
 def open_store(data_dir: str | None) -> Iterator[Any]:
-    """The span store of ``--data-dir``, closed afterwards; tracehound errors become CLI errors."""
-    from tracehound.store.sqlite import SqliteSpanStore
-    from tracehound.store.sqlite.connection import db_path
-
-    with closing_for_cli(SqliteSpanStore(db_path(load_settings(data_dir=data_dir).data_dir))) as store:
-        yield store
+    """The span store, closed afterwards; tracehound errors become CLI errors."""
+    with closing_for_cli(cli_stores(data_dir)) as stores:
+        yield stores.spans

@@ -37,16 +37,15 @@ class EvalBackend(Protocol):
 
 
 class LocalBackend:
-    """The embedded SQLite file in ``data_dir`` (no server)."""
+    """The embedded store in ``data_dir`` (no server), opened through the store factory."""
 
     def __init__(self, data_dir: str) -> None:
-        from tracehound.store.sqlite import SqliteFeedbackStore, SqliteMetaStore
-        from tracehound.store.sqlite.connection import db_path
+        from tracehound.store.factory import StoreConfig, open_stores
 
-        self.path = db_path(data_dir)
-        self.meta = SqliteMetaStore(self.path, synchronous="NORMAL")
-        self.feedback = SqliteFeedbackStore(self.path, synchronous="NORMAL")
-        self._spans: Any = None
+        # NORMAL: survives a crash of this process; nobody was promised more than that.
+        self.stores = open_stores(StoreConfig.local(data_dir, synchronous="NORMAL"))
+        self.meta = self.stores.meta
+        self.feedback = self.stores.feedback
 
     def load_examples(self, dataset: str, *, split: str | None = None,
                       version: int | None = None) -> tuple[Dataset, list[Example]]:
@@ -74,20 +73,13 @@ class LocalBackend:
         return experiment, self.meta.experiments.list_results(experiment.id)
 
     def get_run(self, run_id: str) -> Span:
-        if self._spans is None:
-            from tracehound.store.sqlite import SqliteSpanStore
-
-            self._spans = SqliteSpanStore(self.path, synchronous="NORMAL")
-        span = self._spans.get_span(run_id.lower())
+        span = self.stores.spans.get_span(run_id.lower())
         if span is None:
             raise NotFound(f"no run with id {run_id}")
-        return span  # type: ignore[no-any-return]
+        return span
 
     def close(self) -> None:
-        self.meta.close()
-        self.feedback.close()
-        if self._spans is not None:
-            self._spans.close()
+        self.stores.close()
 
 
 class RemoteBackend:

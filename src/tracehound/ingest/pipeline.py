@@ -28,9 +28,7 @@ from tracehound.ingest.enrich import Enricher
 from tracehound.ingest.filters import IngestFilters
 from tracehound.model import Span
 from tracehound.settings import Settings
-from tracehound.store.base import MetaStore
-from tracehound.store.sqlite.dropped import SqliteDroppedStore
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import MetaStore, SpanStore
 from tracehound.timefmt import now_us
 
 log = logging.getLogger(__name__)
@@ -46,7 +44,8 @@ class Backpressure(TracehoundError):
 
 @dataclass(slots=True)
 class _Batch:
-    rows: list[tuple[Any, ...]]
+    spans: Sequence[Span]
+    rows: list[object]  # the span store's prepared rows (``SpanStore.to_row``)
     projects: set[str]
     loop: asyncio.AbstractEventLoop | None
     future: asyncio.Future[None] | None
@@ -60,7 +59,7 @@ _STOP = object()
 class IngestPipeline:
     """Validates batches against the store and commits them in shared transactions."""
 
-    def __init__(self, spans: SqliteSpanStore, meta: MetaStore, settings: Settings):
+    def __init__(self, spans: SpanStore, meta: MetaStore, settings: Settings):
         self.spans = spans
         self.meta = meta
         self.settings = settings
@@ -72,15 +71,11 @@ class IngestPipeline:
         # Usage, model, cost, pinned-model tag and steps for every source (ingest/enrich.py).
         prices = getattr(meta, "prices", None)
         self.enricher = Enricher(prices.override_rows if prices is not None else None)
-        # Where sampled-out counts go; opened here when ingest samples, else on the first SDK report.
-        self.dropped_store: SqliteDroppedStore | None = None
-        if self.filters is not None and self.filters.sampling is not None:
-            self.dropped_store = SqliteDroppedStore(spans.path, synchronous=settings.sqlite_synchronous)
         self.committed_spans = 0
         self.commits = 0
         self._last_commit_s = 0.0
-        # Called on the writer thread with the rows of each commit; must only hand them off (alerts).
-        self.on_commit: list[Callable[[list[tuple[Any, ...]]], None]] = []
+        # Called on the writer thread with the spans of each commit; must only hand them off (alerts).
+        self.on_commit: list[Callable[[list[Span]], None]] = []
 
     # Lifecycle --------------------------------------------------------------------------------
 
@@ -95,9 +90,6 @@ class IngestPipeline:
             self._queue.put(_STOP)
             self._thread.join(timeout_s)
             self._thread = None
-        if self.dropped_store is not None:
-            self.dropped_store.close()
-            self.dropped_store = None
 
     @property
     def pending_spans(self) -> int:
@@ -123,12 +115,12 @@ class IngestPipeline:
         self.enricher.apply(spans)
         if self.filters is not None:
             spans, dropped = self.filters.apply(spans)
-            if dropped and self.dropped_store is not None:
-                self.dropped_store.add_dropped(dropped)
+            if dropped:  # sampled-out counts, so metrics can add them back
+                self.spans.dropped.add_dropped(dropped)
         self._check_against_store(spans)
         stamp = now_us()
         to_row = self.spans.to_row
-        return _Batch([to_row(span, stamp) for span in spans], {span.project for span in spans}, None, None)
+        return _Batch(spans, [to_row(span, stamp) for span in spans], {span.project for span in spans}, None, None)
 
     async def submit(self, spans: Sequence[Span]) -> None:
         """Store a decoded batch; returns once it is committed.
@@ -238,7 +230,7 @@ class IngestPipeline:
 
     def _write(self, group: list[_Batch]) -> None:
         projects: set[str] = set()
-        rows: list[tuple[Any, ...]] = []
+        rows: list[object] = []
         for batch in group:
             projects |= batch.projects
             rows.extend(batch.rows)
@@ -247,9 +239,12 @@ class IngestPipeline:
         self.committed_spans += len(rows)
         self.commits += 1
         self._last_commit_s = time.monotonic()
+        if not self.on_commit:
+            return
+        spans = [span for batch in group for span in batch.spans]
         for hook in self.on_commit:
             try:
-                hook(rows)
+                hook(spans)
             except Exception:  # a hook must never fail a commit that already happened
                 log.exception("commit hook failed")
 

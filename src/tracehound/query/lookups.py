@@ -18,10 +18,8 @@ from typing import Any, Final
 import msgspec
 
 from tracehound.errors import QueryError
-from tracehound.query.ast import And, Compare, MetadataMatch, Node
-from tracehound.query.sqlite import compile_filter, uses_search_index
-from tracehound.store.payload import decode_payload
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
+from tracehound.store.filter_ast import And, Compare, MetadataMatch, Node
 from tracehound.timefmt import iso, now_us, parse_time_us
 
 MAX_TRACES: Final = 500
@@ -54,7 +52,7 @@ class TraceSummary:
                 "span_count": self.span_count, "error_count": self.error_count, "matched_spans": self.matched_spans}
 
 
-def find_traces(store: SqliteSpanStore, *, session_id: str | None = None, user_id: str | None = None,
+def find_traces(store: SpanStore, *, session_id: str | None = None, user_id: str | None = None,
                 run_id: str | None = None, correlation_id: str | None = None, key: str | None = None,
                 project: str | None = None, limit: int = 50) -> list[TraceSummary]:
     """Traces with a span matching every given identifier, in time order (a session reads as a timeline).
@@ -79,51 +77,11 @@ def find_traces(store: SqliteSpanStore, *, session_id: str | None = None, user_i
         raise QueryError("key narrows a correlation_id; give correlation_id too", field="key")
     if not conditions or all(isinstance(c, Compare) and c.field == "project" for c in conditions):
         raise QueryError("give a session_id, user_id, run_id or correlation_id", field=None)
-    node = And(tuple(conditions))
-    is_common = None
-    if uses_search_index(node):
-        store.search_index.catch_up()
-        is_common = store.search_index.is_common
-    params: list[Any] = []
-    where = compile_filter(node, "s", params, is_common=is_common)
-    ids = _recent_traces(store, where, params, limit)
-    if not ids:
-        return []
-    marks = ", ".join("?" * len(ids))
-    matched = dict(store.read_sql(
-        f"SELECT s.trace_id, count(*) FROM spans AS s WHERE s.trace_id IN ({marks}) AND {where}"
-        " GROUP BY s.trace_id", [*ids, *params]))
-    totals = {row[0]: row[1:] for row in store.read_sql(
-        f"SELECT trace_id, count(*), sum(status = 'error'), min(start_us), max(end_us) FROM spans"
-        f" WHERE trace_id IN ({marks}) GROUP BY trace_id", ids)}
-    roots = {row[0]: row[1:] for row in store.read_sql(
-        f"SELECT trace_id, id, name, project, session_id, user_id, status, start_us, end_us FROM spans"
-        f" WHERE trace_id IN ({marks}) AND parent_id IS NULL", ids)}
-    summaries = []
-    for trace_id in ids:
-        count, errors, first_us, last_us = totals[trace_id]
-        root_id, name, proj, session, user, status, start_us, end_us = roots.get(
-            trace_id, (None, None, None, None, None, None, first_us, last_us))
-        summaries.append(TraceSummary(trace_id, root_id, name, proj, session, user, status, start_us, end_us,
-                                      count, errors or 0, matched.get(trace_id, 0)))
+    matches = store.lookups.find_traces(And(tuple(conditions)), limit)
+    summaries = [TraceSummary(m.trace_id, m.root_id, m.name, m.project, m.session_id, m.user_id, m.status,
+                              m.start_us, m.end_us, m.span_count, m.error_count, m.matched_spans) for m in matches]
     summaries.sort(key=lambda summary: summary.start_us)
     return summaries
-
-
-def _recent_traces(store: SqliteSpanStore, where: str, params: list[Any], limit: int) -> list[str]:
-    """The ``limit`` traces with the latest matching spans, walking matches newest first.
-
-    Reading matches in time order and stopping early keeps a busy user (thousands of spans) as cheap
-    as a session; the window grows only when the matches so far span too few traces.
-    """
-    window = limit * 16
-    while True:
-        rows = store.read_sql(f"SELECT s.trace_id FROM spans AS s WHERE {where}"
-                              " ORDER BY s.start_us DESC, s.seq DESC LIMIT ?", [*params, window])
-        ids = list(dict.fromkeys(row[0] for row in rows))
-        if len(ids) >= limit or len(rows) < window:
-            return ids[:limit]
-        window *= 4
 
 
 @dataclass(slots=True)
@@ -161,18 +119,8 @@ class TriageReport:
                 "groups": [group.to_api() for group in self.groups], "recent": self.recent}
 
 
-def _projects(store: SqliteSpanStore) -> list[str]:
-    """Every project with spans, by skipping through the (project, start_us) index: one seek each."""
-    rows = store.read_sql(
-        "WITH RECURSIVE p(name) AS (SELECT min(project) FROM spans UNION ALL"
-        " SELECT (SELECT min(project) FROM spans WHERE project > p.name) FROM p WHERE p.name IS NOT NULL)"
-        " SELECT name FROM p WHERE name IS NOT NULL", ())
-    return [row[0] for row in rows]
-
-
-def error_message(blob: bytes | None) -> str:
-    """The first line of a stored error, the key failures are grouped by."""
-    value = decode_payload(blob)
+def error_message(value: Any) -> str:
+    """The first line of a stored error (the decoded payload), the key failures are grouped by."""
     if value is None:
         return "(no error message)"
     text = value if isinstance(value, str) else msgspec.json.encode(value).decode()
@@ -180,7 +128,7 @@ def error_message(blob: bytes | None) -> str:
     return first[:MAX_ERROR_CHARS]
 
 
-def triage(store: SqliteSpanStore, *, tool: str, since_us: int, project: str | None = None,
+def triage(store: SpanStore, *, tool: str, since_us: int, project: str | None = None,
            last: int = 20) -> TriageReport:
     """Failures of the tool (spans named ``tool`` of run type tool, status error) started since ``since_us``.
 
@@ -189,22 +137,15 @@ def triage(store: SqliteSpanStore, *, tool: str, since_us: int, project: str | N
     """
     if not 1 <= last <= MAX_TRACES:
         raise QueryError(f"last must be between 1 and {MAX_TRACES}", field="last")
-    sql = ("SELECT trace_id, session_id, user_id, start_us, error FROM spans"
-           " WHERE run_type = 'tool' AND name = ? AND status = 'error' AND start_us >= ?")
-    params: list[Any] = [tool, since_us]
-    projects = [project] if project is not None else _projects(store)
-    # Naming the projects lets SQLite read (project, run_type, name, start_us) straight from its index
-    # instead of every span of the window from the time index (~300 ms over a day at 1M spans).
-    sql += f" AND project IN ({', '.join('?' * len(projects))})"
-    params.extend(projects)
-    rows = store.read_sql(sql + " ORDER BY start_us DESC, seq DESC", params)
+    rows = store.lookups.tool_failures(tool, since_us, project)
     groups: dict[str, ErrorGroup] = {}
     users: set[str] = set()
     sessions: set[str] = set()
     recent: list[dict[str, Any]] = []
     seen_traces: set[str] = set()
-    for trace_id, session_id, user_id, start_us, error in rows:  # newest first
-        message = error_message(error)
+    for row in rows:  # newest first
+        trace_id, session_id, user_id, start_us = row.trace_id, row.session_id, row.user_id, row.start_us
+        message = error_message(row.error)
         group = groups.get(message)
         if group is None:
             group = groups[message] = ErrorGroup(message, last_us=start_us)
@@ -223,8 +164,8 @@ def triage(store: SqliteSpanStore, *, tool: str, since_us: int, project: str | N
             recent.append({"trace_id": trace_id, "time": iso(start_us), "user_id": user_id,
                            "session_id": session_id, "error": message})
     ordered = sorted(groups.values(), key=lambda group: (-group.count, group.first_us))
-    return TriageReport(tool, since_us, len(rows), len(users), len(sessions), rows[-1][3] if rows else None,
-                        rows[0][3] if rows else None, ordered, recent)
+    return TriageReport(tool, since_us, len(rows), len(users), len(sessions), rows[-1].start_us if rows else None,
+                        rows[0].start_us if rows else None, ordered, recent)
 
 
 def since_us(text: str) -> int:

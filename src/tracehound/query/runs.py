@@ -3,8 +3,9 @@
     page = list_runs(store, RunQuery(project=["support"], filter='and(eq(run_type, "tool"), gt(latency, 5))'))
     page = list_runs(store, RunQuery(..., cursor=page.cursor))   # next page, same snapshot
 
-Pages are ordered by ``(start_us, seq)``, a total order (``seq`` is the rowid). The first page takes
-a snapshot: the highest ``seq`` committed and the ``now`` relative times are measured from. Both
+Pages are ordered by ``(start_us, position)``, a total order (``store.runs.RunKey``). The first page
+takes a snapshot: the store's high-water mark (``spans.runs.high_water``) and the ``now`` relative
+times are measured from. Both
 travel in the cursor, so spans ingested while a client pages are simply not part of the listing,
 and a ``-24h`` window does not slide between pages: paging is complete and duplicate-free.
 """
@@ -19,35 +20,19 @@ from typing import Any, Final, Literal
 import msgspec
 
 from tracehound.errors import QueryError
-from tracehound.query.ast import Node
 from tracehound.query.fields import check
 from tracehound.query.parser import parse_filter
-from tracehound.query.sqlite import compile_filter, trace_condition, uses_search_index
-from tracehound.store.payload import decode_payload
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
+from tracehound.store.filter_ast import Node
+from tracehound.store.runs import RUN_FIELDS, RunKey, RunSelection
 from tracehound.timefmt import iso, now_us, parse_time_us
 
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 1000
 
-# Output field → (SQL expression over `s`, how the stored value becomes the API value).
-_json_or_none = msgspec.json.decode
-OUTPUT_FIELDS: Final[dict[str, tuple[str, Any]]] = {
-    "id": ("s.id", None), "trace_id": ("s.trace_id", None), "parent_id": ("s.parent_id", None),
-    "dotted_order": ("s.dotted_order", None), "project": ("s.project", None), "session_id": ("s.session_id", None),
-    "user_id": ("s.user_id", None), "run_type": ("s.run_type", None), "name": ("s.name", None),
-    "start_time": ("s.start_us", iso), "end_time": ("s.end_us", iso), "status": ("s.status", None),
-    "status_reason": ("s.status_reason", None), "error": ("s.error", decode_payload),
-    "inputs": ("s.inputs", decode_payload), "outputs": ("s.outputs", decode_payload),
-    "metadata": ("s.metadata", lambda v: _json_or_none(v) if v else {}),
-    "tags": ("s.tags", lambda v: _json_or_none(v) if v else []),
-    "prompt_tokens": ("s.prompt_tokens", None), "completion_tokens": ("s.completion_tokens", None),
-    "total_tokens": ("s.total_tokens", None), "cost": ("s.cost", None),
-    "cost_details": ("s.cost_details", lambda v: _json_or_none(v) if v else None), "model": ("s.model", None),
-    "step": ("s.step", None), "reference_example_id": ("s.reference_example_id", None),
-    "events": ("s.events", lambda v: decode_payload(v) or []),
-    "latency_s": ("(s.end_us - s.start_us) / 1e6", None), "is_root": ("s.parent_id IS NULL", bool),
-}
+# Output field → the store's run field (``store.runs.RUN_FIELDS``); times are formatted as ISO-8601 here.
+OUTPUT_FIELDS: Final[tuple[str, ...]] = RUN_FIELDS
+_TIMES: Final = ("start_time", "end_time")
 PAYLOAD_FIELDS: Final = ("inputs", "outputs", "events")
 DEFAULT_SELECT: Final = tuple(name for name in OUTPUT_FIELDS if name not in PAYLOAD_FIELDS)
 
@@ -86,7 +71,7 @@ class _Cursor(msgspec.Struct, array_like=True):
     digest: str
 
 
-def list_runs(store: SqliteSpanStore, query: RunQuery) -> RunPage:
+def list_runs(store: SpanStore, query: RunQuery) -> RunPage:
     """One page of runs matching ``query``, newest first unless ``order="asc"``.
 
     Raises:
@@ -100,70 +85,33 @@ def list_runs(store: SqliteSpanStore, query: RunQuery) -> RunPage:
     digest = _digest(query)
     if query.cursor:
         cursor = _decode_cursor(query.cursor, digest)
-        snapshot_seq, now = cursor.max_seq, cursor.now_us
+        snapshot, now = cursor.max_seq, cursor.now_us
+        after = RunKey(cursor.start_us, cursor.seq)
     else:
-        cursor = None
-        snapshot_seq, now = store.read_sql("SELECT coalesce(max(seq), 0) FROM spans", ())[0][0], now_us()
-
-    where, params = compile_query(query, now, store)
-    where.insert(0, "s.seq <= ?")
-    params.insert(0, snapshot_seq)
-    if cursor is not None:
-        older = query.order == "desc"
-        where.append(f"s.start_us {'<=' if older else '>='} ? AND (s.start_us {'<' if older else '>'} ?"
-                     f" OR s.seq {'<' if older else '>'} ?)")
-        params.extend((cursor.start_us, cursor.start_us, cursor.seq))
-    direction = "DESC" if query.order == "desc" else "ASC"
-    # Keys first, columns after: a sort (a search's matches ordered by time) then moves two integers
-    # per candidate instead of whole rows, and only the page's rows are read in full.
-    keys = store.read_sql(f"SELECT s.start_us, s.seq FROM spans AS s WHERE {' AND '.join(where)}"
-                          f" ORDER BY s.start_us {direction}, s.seq {direction} LIMIT ?", [*params, query.limit + 1])
-    more = len(keys) > query.limit
-    keys = keys[: query.limit]
-    runs = _fetch(store, [seq for _, seq in keys], select)
+        snapshot, now, after = store.runs.high_water(), now_us(), None
+    found = store.runs.page(selection(query, now), fields=select, order=query.order, limit=query.limit + 1,
+                            mark=snapshot, after=after)
+    more = len(found) > query.limit
+    found = found[: query.limit]
+    runs = [_api(run) for _, run in found]
     next_cursor = None
     if more:
-        last = keys[-1]
-        next_cursor = _encode_cursor(_Cursor(last[0], last[1], snapshot_seq, now, digest))
+        last = found[-1][0]
+        next_cursor = _encode_cursor(_Cursor(last.start_us, last.position, snapshot, now, digest))
     return RunPage(runs, next_cursor)
 
 
-def compile_query(query: RunQuery, now: int, store: SqliteSpanStore) -> tuple[list[str], list[Any]]:
-    """The ``WHERE`` conditions for a query (without snapshot and cursor) and their values.
-
-    When a filter reads the full-text index, the index is caught up first, so a search sees every
-    committed span.
-    """
-    where: list[str] = []
-    params: list[Any] = []
-    projects = _as_list(query.project)
-    if projects:
-        where.append("s.project = ?" if len(projects) == 1 else f"s.project IN ({', '.join('?' * len(projects))})")
-        params.extend(projects)
-    run_types = _as_list(query.run_type)
-    if run_types:
-        where.append(f"s.run_type IN ({', '.join('?' * len(run_types))})")
-        params.extend(run_types)
-    if query.is_root is not None:
-        where.append(f"s.parent_id IS {'' if query.is_root else 'NOT '}NULL")
-    for name, bound, op in (("start_time", query.start_time, ">="), ("end_time", query.end_time, "<")):
-        if bound is not None:
-            where.append(f"s.start_us {op} ?")
-            params.append(_time(bound, now, name))
-    filters = [(name, parse_checked(text, now, name))
-               for name, text in (("filter", query.filter), ("trace_filter", query.trace_filter),
-                                  ("tree_filter", query.tree_filter))
-               if text and text.strip()]
-    is_common = None
-    if any(uses_search_index(node) for _, node in filters):
-        store.search_index.catch_up()
-        is_common = store.search_index.is_common
-    for name, node in filters:
-        if name == "filter":
-            where.append(compile_filter(node, "s", params, is_common=is_common))
-        else:
-            where.append(trace_condition(node, "s", params, roots_only=name == "trace_filter", is_common=is_common))
-    return where, params
+def selection(query: RunQuery, now: int) -> RunSelection:
+    """What a query selects (without snapshot and cursor), its filters parsed and checked against ``now``."""
+    bounds = {name: _time(bound, now, name) for name, bound in (("start_time", query.start_time),
+                                                                ("end_time", query.end_time)) if bound is not None}
+    trees = {name: parse_checked(text, now, name) if text and text.strip() else None
+             for name, text in (("filter", query.filter), ("trace_filter", query.trace_filter),
+                                ("tree_filter", query.tree_filter))}
+    return RunSelection(projects=tuple(_as_list(query.project)), run_types=tuple(_as_list(query.run_type)),
+                        is_root=query.is_root, start_us=bounds.get("start_time"), end_us=bounds.get("end_time"),
+                        filter=trees["filter"], trace_filter=trees["trace_filter"],
+                        tree_filter=trees["tree_filter"])
 
 
 def parse_checked(text: str, now: int, field: str = "filter") -> Node:
@@ -181,24 +129,10 @@ def _select(names: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _fetch(store: SqliteSpanStore, seqs: list[int], select: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The selected fields of the spans with these rowids, in the given order."""
-    if not seqs:
-        return []
-    columns = ", ".join(OUTPUT_FIELDS[name][0] for name in select)
-    rows = store.read_sql(f"SELECT s.seq, {columns} FROM spans AS s WHERE s.seq IN ({', '.join('?' * len(seqs))})",
-                          seqs)
-    by_seq = {row[0]: row[1:] for row in rows}
-    return [_run(by_seq[seq], select) for seq in seqs if seq in by_seq]
-
-
-def _run(values: tuple[Any, ...], select: tuple[str, ...]) -> dict[str, Any]:
-    run = {}
-    for name, value in zip(select, values, strict=True):
-        convert = OUTPUT_FIELDS[name][1]
-        run[name] = convert(value) if convert is not None and value is not None else value
-    if "events" in run and run["events"] is None:
-        run["events"] = []
+def _api(run: dict[str, Any]) -> dict[str, Any]:
+    for name in _TIMES:
+        if name in run and run[name] is not None:
+            run[name] = iso(run[name])
     return run
 
 

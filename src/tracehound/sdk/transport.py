@@ -150,14 +150,12 @@ def parse_retry_after(value: str | None) -> float | None:
 class LocalStoreTransport:
     """Write batches straight into ``tracehound.db`` in a data directory: tracing with no server.
 
-    The store is imported on first use, so ``import tracehound`` never loads it.
+    The store factory is imported on first use, so ``import tracehound`` never loads the store.
     """
 
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = data_dir
-        self._spans: Any = None
-        self._meta: Any = None
-        self._dropped: Any = None
+        self._stores: Any = None
 
     def send(self, parts: list[bytes]) -> Outcome:
         from tracehound.errors import StoreError, TracehoundError
@@ -175,45 +173,36 @@ class LocalStoreTransport:
         if not spans:
             return DELIVERED
         try:
-            spans_store, meta_store = self._open()
-            spans_store.upsert(spans)
-            meta_store.ensure_projects(sorted({span.project for span in spans}))
+            stores = self._open()
+            stores.spans.upsert(spans)
+            stores.meta.ensure_projects(sorted({span.project for span in spans}))
         except StoreError as exc:
             return Outcome(False, retry=True, reason=f"local store {self.data_dir}: {exc}")
         return DELIVERED
 
     def send_dropped(self, rows: list[dict[str, Any]]) -> Outcome:
-        """Add dropped-span counts to the local store's ``sampling_dropped`` table."""
+        """Add dropped-span counts to the local store (``spans.dropped``)."""
         from tracehound.errors import StoreError
-        from tracehound.store.sqlite.connection import db_path
-        from tracehound.store.sqlite.dropped import SqliteDroppedStore
 
         try:
-            if self._dropped is None:
-                self._dropped = SqliteDroppedStore(db_path(self.data_dir), synchronous="NORMAL")
-            self._dropped.add_dropped(rows)
+            self._open().spans.dropped.add_dropped(rows)
         except StoreError as exc:
             return Outcome(False, retry=True, reason=f"local store {self.data_dir}: {exc}")
         return DELIVERED
 
-    def _open(self) -> tuple[Any, Any]:
-        if self._spans is None:
-            from tracehound.store.sqlite.connection import db_path
-            from tracehound.store.sqlite.meta import SqliteMetaStore
-            from tracehound.store.sqlite.spans import SqliteSpanStore
+    def _open(self) -> Any:
+        if self._stores is None:
+            from tracehound.store.factory import StoreConfig, open_stores
 
-            path = db_path(self.data_dir)
             # NORMAL: survives a crash of this process; nobody was promised more than that.
-            self._meta = SqliteMetaStore(path, synchronous="NORMAL")
-            self._spans = SqliteSpanStore(path, synchronous="NORMAL")
-        return self._spans, self._meta
+            self._stores = open_stores(StoreConfig.local(self.data_dir, synchronous="NORMAL"))
+        return self._stores
 
     def close(self) -> None:
-        for store in (self._spans, self._meta, self._dropped):
-            if store is not None and hasattr(store, "close"):
-                store.close()
-        self._spans = self._meta = self._dropped = None
+        if self._stores is not None:
+            self._stores.close()
+        self._stores = None
 
     def after_fork(self) -> None:
         # A SQLite connection must not be used across fork; drop (do not close) the parent's.
-        self._spans = self._meta = self._dropped = None
+        self._stores = None

@@ -9,47 +9,50 @@ from fastapi import Request
 from tracehound.analytics.service import start_alerts, stop_alerts
 from tracehound.ingest.pipeline import IngestPipeline
 from tracehound.settings import Settings
-from tracehound.store.sqlite import SqliteFeedbackStore, SqliteMetaStore, SqliteSpanStore
-from tracehound.store.sqlite.connection import db_path
-from tracehound.store.sqlite.costs import SqliteCostStore
+from tracehound.store.base import CostStore, FeedbackStore, MetaStore, SpanStore
+from tracehound.store.factory import Stores, open_stores
 
 
 @dataclass
 class Services:
     settings: Settings
-    spans: SqliteSpanStore
-    meta: SqliteMetaStore
+    stores: Stores
+    spans: SpanStore
+    meta: MetaStore
     pipeline: IngestPipeline
-    feedback: SqliteFeedbackStore
+    feedback: FeedbackStore
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
-        """Open the embedded store in ``settings.data_dir`` and build the pipeline (not started)."""
-        path = db_path(settings.data_dir)
-        spans = SqliteSpanStore(path, synchronous=settings.sqlite_synchronous,
-                                payload_cap_bytes=settings.max_payload_bytes)
-        meta = SqliteMetaStore(path, synchronous=settings.sqlite_synchronous)
-        feedback = SqliteFeedbackStore(path, synchronous=settings.sqlite_synchronous)
-        return cls(settings, spans, meta, IngestPipeline(spans, meta, settings), feedback)
+        """Open the configured stores (``--spans``/``--meta``, else the data dir) and build the pipeline (not started).
+
+        Raises:
+            ConfigError: a store URL names an unknown or unavailable engine.
+            StoreError: a store cannot be opened.
+        """
+        stores = open_stores(settings)
+        try:
+            stores.open_all()
+        except BaseException:
+            stores.close()
+            raise
+        return cls(settings, stores, stores.spans, stores.meta, IngestPipeline(stores.spans, stores.meta, settings),
+                   stores.feedback)
 
     @property
-    def costs(self) -> SqliteCostStore:
+    def costs(self) -> CostStore:
         """Unpriced models and re-pricing over the span store."""
-        return SqliteCostStore(self.spans)
+        return self.spans.costs
 
     def start(self) -> None:
-        self.spans.checkpoint_in_background()
         self.pipeline.start()
-        self.spans.search_index.start(is_idle=self.pipeline.is_idle)
+        self.spans.start_background(self.pipeline.is_idle)
         self.evaluator = start_alerts(self)
 
     def close(self) -> None:
         self.pipeline.stop()
-        self.spans.search_index.stop()
         stop_alerts(self)
-        self.spans.close()
-        self.meta.close()
-        self.feedback.close()
+        self.stores.close()
 
 
 async def services(request: Request) -> Services:

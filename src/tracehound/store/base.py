@@ -1,21 +1,39 @@
-"""The two storage interfaces every engine implements.
+"""The storage interfaces every engine implements; nothing above ``store/`` sees anything else.
 
 ``SpanStore`` holds spans and answers the look-ups the API needs; it only ever receives whole
-batches (``upsert``), so a column store can append and merge later instead of updating rows.
-``MetaStore`` holds the small, relational things: projects, and through ``meta.datasets`` and
-``meta.experiments`` the evaluation records (``DatasetStore``, ``ExperimentStore``).
+batches (``upsert``), so a column store can append and merge later instead of updating rows. Its
+reads are grouped by purpose into sub-readers: ``spans.runs`` (filtered listing, ``store.runs``),
+``spans.lookups`` (on-call look-ups), ``spans.rollups`` (``store.rollups``), ``spans.analytics``
+(raw-span reads for metrics and alerts, ``store.analytics``), ``spans.detectors``
+(``store.detector_queries``), ``spans.dropped`` (sampling-dropped counts) and ``spans.costs``
+(unpriced models, re-pricing; ``CostStore`` below).
+``MetaStore`` holds the small, relational things: projects, and through ``meta.datasets``,
+``meta.experiments``, ``meta.prices``, ``meta.alerts``, ``meta.detector_results`` and
+``meta.ingest_sources`` the evaluation, pricing, alerting and ingest records.
 ``FeedbackStore`` holds scores on runs; it sits beside the spans (a column store keeps it next to
 them), because the filter language joins it with spans (``feedback_key``/``feedback_score``).
+
+Stores are opened by ``store.factory.open_stores`` from configuration (a data directory or URLs);
+each engine lives in its own package (``store.sqlite``, ``store.clickhouse``, ``store.postgres``) and
+compiles the one filter AST (``store.filter_ast``) in its own dialect. Methods take and return
+model values (UTC microseconds, decoded payloads), never SQL or driver types; failures surface as
+``StoreError`` (``errors.py``). ``tests/store_conformance`` checks every contract below per engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tracehound.model import Span
 from tracehound.sdk.prices import PriceRow
+from tracehound.store.alerting import AlertStateStore, DetectorResultStore
+from tracehound.store.analytics import SpanAnalytics
+from tracehound.store.detector_queries import DetectorQueries
+from tracehound.store.rollups import DroppedStore, RollupReader
+from tracehound.store.runs import LookupReader, RunReader
+from tracehound.store.sources import IngestSourceStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +81,47 @@ class Project:
 
 
 class SpanStore(Protocol):
-    """Where spans live. Implementations: ``SqliteSpanStore`` (later ClickHouse)."""
+    """Where spans live. Implementations: ``SqliteSpanStore`` (``store.sqlite``), ClickHouse (``store.clickhouse``).
+
+    Thread-safe: the server calls it from many threads at once.
+    """
+
+    runs: RunReader
+    lookups: LookupReader
+    rollups: RollupReader
+    analytics: SpanAnalytics
+    detectors: DetectorQueries
+    dropped: DroppedStore
+    costs: CostStore
 
     def upsert(self, spans: Sequence[Span]) -> None:
-        """Store a batch in one transaction; a span id already stored is merged, never duplicated."""
+        """Store a batch durably before returning; a span id already stored is merged, never duplicated.
+
+        Merge: values given win, a final status is never taken back to ``running``, metadata objects
+        merge key by key, tags are united, and the stored ``trace_id`` is kept.
+        """
+
+    def to_row(self, span: Span, ingested_us: int) -> object:
+        """The engine's prepared form of one span (payloads capped and encoded); opaque to callers.
+
+        Safe to call off the writer thread, so request threads do the encoding and the ingest
+        pipeline's writer only writes (``upsert_rows``).
+        """
+
+    def upsert_rows(self, rows: Sequence[object]) -> None:
+        """``upsert`` for rows from ``to_row``: one durable write, merged as ``upsert`` merges."""
 
     def get_span(self, span_id: str) -> Span | None: ...
 
     def get_trace(self, trace_id: str) -> list[TreeNode]:
         """The whole tree, depth first, siblings by start time; empty when unknown."""
+
+    def get_trace_outline(self, trace_id: str) -> list[TreeNode]:
+        """``get_trace`` with the payloads (inputs, outputs, error, events, metadata) left empty."""
+
+    def trace_totals(self, trace_ids: Sequence[str]) -> dict[str, tuple[int, int, int, float]]:
+        """Per known trace: span count, error count, tokens (its llm spans' total_tokens, or the root's own
+        when no llm span counted any), cost."""
 
     def list_spans(self, criteria: SpanCriteria) -> list[Span]:
         """Newest first."""
@@ -82,24 +132,47 @@ class SpanStore(Protocol):
     def trace_ids_of(self, span_ids: Sequence[str]) -> dict[str, str]:
         """The stored trace of each known span id (used to check parents across batches)."""
 
+    def delete_project(self, project: str) -> int:
+        """Delete every span of a project (rollups and indexes follow); returns how many."""
+
     def count(self) -> int: ...
+
+    def start_background(self, is_idle: Callable[[], bool]) -> None:
+        """Start the engine's background upkeep for a long-running server (WAL checkpoints, index
+        catch-up); ``is_idle`` says when ingest is quiet. ``close`` stops it."""
 
     def close(self) -> None: ...
 
 
 class MetaStore(Protocol):
-    """Projects, datasets and experiments (keys later). Implementations: ``SqliteMetaStore``."""
+    """Projects, evaluation and alerting records. Implementations: ``SqliteMetaStore``, PostgreSQL
+    (``store.postgres``). Thread-safe."""
 
     datasets: DatasetStore
     experiments: ExperimentStore
     prices: PriceStore
+    alerts: AlertStateStore
+    detector_results: DetectorResultStore
+    ingest_sources: IngestSourceStore
 
     def ensure_projects(self, names: Sequence[str]) -> None:
-        """Create the projects that do not exist yet; existing ones are left alone."""
+        """Create the projects that do not exist yet; existing ones are left alone (safe from many nodes)."""
 
-    def list_projects(self) -> list[Project]: ...
+    def list_projects(self) -> list[Project]:
+        """By name."""
 
     def get_project(self, name: str) -> Project | None: ...
+
+    def create_project(self, name: str, *, description: str | None = None,
+                       metadata: dict[str, object] | None = None) -> Project:
+        """Raises ``Conflict`` when the name is taken."""
+
+    def update_project(self, name: str, *, description: str | None = None,
+                       metadata: dict[str, object] | None = None) -> Project:
+        """``None`` keeps the stored value. Raises ``NotFound``."""
+
+    def delete_project(self, name: str) -> bool:
+        """Forget a project (its spans are the span store's to delete); ``False`` when unknown."""
 
     def close(self) -> None: ...
 
@@ -274,6 +347,8 @@ class FeedbackStore(Protocol):
     def list_feedback(self, *, run_ids: Sequence[str] | None = None, key: str | None = None,
                       source: str | None = None, limit: int = 1000) -> list[Feedback]:
         """Newest first."""
+
+    def get_feedback(self, feedback_id: str) -> Feedback | None: ...
 
     def delete_feedback(self, feedback_id: str) -> bool: ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracehound.model import RUN_TYPES, STATUSES, Span
-from tracehound.store.sqlite.spans import tree_order
+from tracehound.store.trees import tree_order
 from tracehound.ui.trace_view import trace_view
 
 _T0 = 1_776_247_200_000_000  # 2026-04-15T10:00:00Z

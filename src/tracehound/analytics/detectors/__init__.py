@@ -26,7 +26,7 @@ from tracehound.analytics.detectors import (
 )
 from tracehound.analytics.detectors.base import COMMON, DetectorResult, Finding, resolve
 from tracehound.errors import NotFound
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
 
 DETECTORS: dict[str, ModuleType] = {module.NAME: module for module in (
     tool_drift, retrieval_miss, injection_leak, slow_tool, cost_spike, hallucination, worst_sessions, contradiction)}
@@ -53,7 +53,7 @@ def describe() -> list[dict[str, Any]]:
             for name, module in DETECTORS.items()]
 
 
-def run(name: str, store: SqliteSpanStore, params: dict[str, Any] | None = None) -> DetectorResult:
+def run(name: str, store: SpanStore, params: dict[str, Any] | None = None) -> DetectorResult:
     """Run one detector over the store.
 
     Raises:

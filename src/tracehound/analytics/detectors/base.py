@@ -13,7 +13,7 @@ from typing import Any
 
 from tracehound.analytics.metrics import Window
 from tracehound.errors import QueryError
-from tracehound.store.payload import decode_payload
+from tracehound.store.detector_queries import DetectorScope
 from tracehound.timefmt import now_us
 
 MAX_EVIDENCE = 20  # trace ids kept per finding
@@ -116,19 +116,13 @@ def window_of(params: Mapping[str, Any]) -> Window:
     return Window.parse(params.get("window"), params.get("start"), params.get("end"))
 
 
-def scope_sql(params: Mapping[str, Any], window: Window, alias: str = "") -> tuple[str, list[Any]]:
-    """``start_us`` in the window, and the project when given."""
-    prefix = f"{alias}." if alias else ""
-    where, args = f"{prefix}start_us >= ? AND {prefix}start_us < ?", [window.start_us, window.end_us]
-    if params.get("project"):
-        where += f" AND {prefix}project = ?"
-        args.append(params["project"])
-    return where, args
+def scope_of(params: Mapping[str, Any], window: Window) -> DetectorScope:
+    """Spans started in the window, of the project when given (what ``spans.detectors`` reads)."""
+    return DetectorScope(window.start_us, window.end_us, params.get("project") or None)
 
 
-def payload_text(blob: Any) -> str:
-    """A stored payload as searchable text: string leaves joined by newlines (keys left out)."""
-    value = decode_payload(blob)
+def payload_text(value: Any) -> str:
+    """A payload (decoded) as searchable text: string leaves joined by newlines (keys left out)."""
     parts: list[str] = []
 
     def walk(item: Any) -> None:

@@ -21,10 +21,10 @@ from tracehound.analytics.detectors.base import (
     Param,
     as_list,
     payload_text,
-    scope_sql,
+    scope_of,
     window_of,
 )
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
 
 NAME = "contradiction"
 DESCRIPTION = "Sessions whose answers give one entity two exclusive states across turns (suspended, then active)."
@@ -51,15 +51,11 @@ def _statements(text: str, groups: list[list[str]]) -> list[tuple[str, int, str]
     return found
 
 
-def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
+def detect(store: SpanStore, params: dict[str, Any]) -> DetectorResult:
     window = window_of(params)
-    where, args = scope_sql(params, window)
     groups = [[s.strip().lower() for s in group.split("|") if s.strip()] for group in params["states"]]
-    kind = "run_type = ?" if params["run_type"] else "parent_id IS NULL"
-    rows = store.read_sql(
-        f"SELECT session_id, trace_id, start_us, outputs FROM spans WHERE session_id IS NOT NULL AND {kind}"
-        f" AND outputs IS NOT NULL AND {where} ORDER BY start_us DESC LIMIT ?",
-        [*([params["run_type"]] if params["run_type"] else []), *args, params["max_spans"]])
+    rows = store.detectors.outputs(scope_of(params, window), run_type=params["run_type"] or None, in_sessions=True,
+                                   limit=params["max_spans"])
     said: dict[str, dict[tuple[str, int], list[tuple[int, str, str]]]] = defaultdict(lambda: defaultdict(list))
     for session, trace_id, start, outputs in rows:
         for entity, group, state in _statements(payload_text(outputs), groups):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tracehound.analytics.detectors.base import MAX_EVIDENCE, DetectorResult, Finding, Param, scope_sql, window_of
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.analytics.detectors.base import MAX_EVIDENCE, DetectorResult, Finding, Param, scope_of, window_of
+from tracehound.store.base import SpanStore
 
 NAME = "cost_spike"
 DESCRIPTION = "Tokens per llm call by prompt_version (or another metadata key); flags the version that jumped."
@@ -23,14 +23,10 @@ PARAMS = {
 }
 
 
-def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
+def detect(store: SpanStore, params: dict[str, Any]) -> DetectorResult:
     window = window_of(params)
-    where, args = scope_sql(params, window)
-    path = f"$.{params['key']}"
-    rows = store.read_sql(
-        "SELECT json_extract(metadata, ?) AS v, count(*), sum(coalesce(total_tokens, 0)), sum(coalesce(cost, 0)),"
-        f" min(start_us) FROM spans WHERE run_type = ? AND metadata IS NOT NULL AND {where}"
-        " GROUP BY v HAVING v IS NOT NULL ORDER BY min(start_us)", [path, params["run_type"], *args])
+    scope = scope_of(params, window)
+    rows = store.detectors.metadata_versions(scope, params["key"], params["run_type"])
     versions = [{"version": str(v), "calls": n, "tokens_per_call": tokens / n, "cost_per_call": cost / n,
                  "first_seen_us": first} for v, n, tokens, cost, first in rows]
     findings = []
@@ -39,10 +35,8 @@ def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
         before, after = previous["tokens_per_call"], current["tokens_per_call"]
         if before and after >= params["threshold"] * before:
             ratio = current["tokens_per_call"] / previous["tokens_per_call"]
-            traces = [t for (t,) in store.read_sql(
-                f"SELECT trace_id FROM spans WHERE run_type = ? AND json_extract(metadata, ?) = ? AND {where}"
-                f" ORDER BY total_tokens DESC LIMIT {MAX_EVIDENCE}",
-                [params["run_type"], path, current["version"], *args])]
+            traces = store.detectors.costliest_traces(scope, params["key"], current["version"], params["run_type"],
+                                                      MAX_EVIDENCE)
             findings.append(Finding(
                 current["version"], f"{params['key']} {current['version']}: {current['tokens_per_call']:.0f} tokens"
                 f" per call, {ratio:.1f}x {previous['version']} ({previous['tokens_per_call']:.0f})", value=ratio,

@@ -23,10 +23,10 @@ from tracehound.analytics.detectors.base import (
     as_float_list,
     as_list,
     payload_text,
-    scope_sql,
+    scope_of,
     window_of,
 )
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
 
 NAME = "hallucination"
 DESCRIPTION = ("Answers with URLs, prices or names missing from the user's allow-lists (knowledge base, catalog,"
@@ -78,17 +78,15 @@ def _names(text: str) -> list[str]:
     return found
 
 
-def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
+def detect(store: SpanStore, params: dict[str, Any]) -> DetectorResult:
     window = window_of(params)
     allowed_urls = params["urls"]
     catalog = {c for c in (_cents(str(p)) for p in params["prices"]) if c is not None}
     directory = {" ".join(n.lower().split()) for n in params["names"]}
     if not (allowed_urls or catalog or directory):
         return DetectorResult(NAME, params, [], "no lists given: pass urls, prices and/or names to check against")
-    where, args = scope_sql(params, window)
-    rows = store.read_sql(f"SELECT trace_id, outputs FROM spans WHERE run_type = ? AND outputs IS NOT NULL"
-                          f" AND {where} ORDER BY start_us DESC LIMIT ?", [params["run_type"], *args,
-                                                                           params["max_spans"]])
+    rows = [(trace_id, outputs) for _, trace_id, _, outputs in store.detectors.outputs(
+        scope_of(params, window), run_type=params["run_type"], in_sessions=False, limit=params["max_spans"])]
     unknown: dict[tuple[str, str], list[str]] = defaultdict(list)
     for trace_id, outputs in rows:
         text = payload_text(outputs)

@@ -21,10 +21,10 @@ from tracehound.analytics.detectors.base import (
     Param,
     as_list,
     payload_text,
-    scope_sql,
+    scope_of,
     window_of,
 )
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
 
 NAME = "prompt_injection_leak"
 DESCRIPTION = "A refused injection attempt whose instruction shows up in a later tool call of the session."
@@ -74,7 +74,7 @@ def _carries(arguments: str, sentence: str, payload: str, params: dict[str, Any]
 
 def _refused(rows: list[tuple[Any, ...]], refusals: re.Pattern[str]) -> bool:
     for run_type, status, outputs, tags in rows:
-        tagset = set(str(tags or "").lower().replace('"', " ").replace(",", " ").replace("[", " ").split())
+        tagset = {word for tag in tags for word in str(tag).lower().replace(",", " ").split()}
         if tagset & {"refused", "blocked", "injection_refused"}:
             return True
         text = payload_text(outputs).lower()
@@ -85,13 +85,11 @@ def _refused(rows: list[tuple[Any, ...]], refusals: re.Pattern[str]) -> bool:
     return False
 
 
-def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
+def detect(store: SpanStore, params: dict[str, Any]) -> DetectorResult:
     window = window_of(params)
     markers = re.compile("|".join([*MARKERS, *params["patterns"]]), re.I)
     refusals = re.compile("|".join(REFUSALS), re.I)
-    where, args = scope_sql(params, window)
-    rows = store.read_sql("SELECT session_id, trace_id, run_type, name, start_us, inputs FROM spans"
-                          f" WHERE session_id IS NOT NULL AND inputs IS NOT NULL AND {where} ORDER BY start_us", args)
+    rows = store.detectors.session_inputs(scope_of(params, window))
     attempts: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)  # session → (at, trace, sentence, payload)
     tools: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)  # session → (at, trace, name, args)
     refused_cache: dict[str, bool] = {}
@@ -103,8 +101,7 @@ def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
         if found is None:
             continue
         if trace_id not in refused_cache:
-            refused_cache[trace_id] = _refused(store.read_sql(
-                "SELECT run_type, status, outputs, tags FROM spans WHERE trace_id = ?", (trace_id,)), refusals)
+            refused_cache[trace_id] = _refused(store.detectors.trace_outcomes(trace_id), refusals)
         if refused_cache[trace_id] and not any(a[2] == found[0] for a in attempts[session]):
             attempts[session].append((start, trace_id, *found))
     findings = []

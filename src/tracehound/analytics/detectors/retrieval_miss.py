@@ -17,12 +17,11 @@ from tracehound.analytics.detectors.base import (
     Param,
     as_list,
     payload_text,
-    scope_sql,
+    scope_of,
     window_of,
 )
 from tracehound.analytics.evaluator import is_empty_output
-from tracehound.store.payload import decode_payload
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
 
 NAME = "silent_retrieval_miss"
 DESCRIPTION = "A retriever returned nothing and the next llm span answered anyway (no 'I don't know')."
@@ -34,20 +33,17 @@ PARAMS = {
 }
 
 
-def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
+def detect(store: SpanStore, params: dict[str, Any]) -> DetectorResult:
     window = window_of(params)
-    where, args = scope_sql(params, window, "r")
-    empty = [(trace_id, name, start) for trace_id, name, start, outputs in store.read_sql(
-        f"SELECT r.trace_id, r.name, r.start_us, r.outputs FROM spans AS r WHERE r.run_type = 'retriever'"
-        f" AND r.end_us IS NOT NULL AND {where}", args) if is_empty_output(decode_payload(outputs))]
+    empty = [(trace_id, name, start) for trace_id, name, start, outputs in
+             store.detectors.retrievals(scope_of(params, window)) if is_empty_output(outputs)]
     phrases = [p.lower() for p in params["abstain_phrases"]]
     misses: dict[str, list[str]] = defaultdict(list)
     for trace_id, name, start in empty:
-        nxt = store.read_sql("SELECT status, outputs FROM spans WHERE trace_id = ? AND run_type = 'llm'"
-                             " AND start_us >= ? ORDER BY start_us LIMIT 1", (trace_id, start))
-        if not nxt or nxt[0][0] != "ok":
+        nxt = store.detectors.next_llm(trace_id, start)
+        if nxt is None or nxt[0] != "ok":
             continue
-        answer = payload_text(nxt[0][1]).strip().lower()
+        answer = payload_text(nxt[1]).strip().lower()
         if answer and not any(phrase in answer for phrase in phrases):
             misses[name].append(trace_id)
     findings = [Finding(name, f"{name} returned nothing and the model answered anyway in {len(traces)} trace(s)",

@@ -13,7 +13,7 @@ from typing import Any
 
 from tracehound.analytics import detectors
 from tracehound.analytics.detectors.results import DetectorResultStore
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
 
 log = logging.getLogger("tracehound.detectors")
 NEEDS_LISTS = ("hallucination",)
@@ -27,7 +27,7 @@ def default_plan(interval_s: float) -> dict[str, dict[str, Any]]:
 class DetectorScheduler:
     """Runs ``plan`` (detector → params) every ``interval_s`` seconds, off the request path."""
 
-    def __init__(self, spans: SqliteSpanStore, results: DetectorResultStore, plan: dict[str, dict[str, Any]],
+    def __init__(self, spans: SpanStore, results: DetectorResultStore, plan: dict[str, dict[str, Any]],
                  interval_s: float) -> None:
         self.spans, self.results, self.plan, self.interval_s = spans, results, plan, interval_s
         self._stop = threading.Event()

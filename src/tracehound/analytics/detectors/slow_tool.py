@@ -12,8 +12,8 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from tracehound.analytics.detectors.base import MAX_EVIDENCE, DetectorResult, Finding, Param, scope_sql, window_of
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.analytics.detectors.base import MAX_EVIDENCE, DetectorResult, Finding, Param, scope_of, window_of
+from tracehound.store.base import SpanStore
 
 NAME = "slow_subtool"
 DESCRIPTION = "The tool that accounts for the slowest turns (time share in p99 turns vs all turns)."
@@ -25,11 +25,10 @@ PARAMS = {
 }
 
 
-def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
+def detect(store: SpanStore, params: dict[str, Any]) -> DetectorResult:
     window = window_of(params)
-    where, args = scope_sql(params, window)
-    turns = store.read_sql(f"SELECT trace_id, end_us - start_us FROM spans WHERE parent_id IS NULL"
-                           f" AND end_us IS NOT NULL AND {where}", args)
+    scope = scope_of(params, window)
+    turns = store.detectors.turn_latencies(scope)
     if len(turns) < params["min_turns"]:
         return DetectorResult(NAME, params, [], f"{len(turns)} turns; need {params['min_turns']}",
                               scanned=len(turns))
@@ -40,19 +39,10 @@ def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
     slow_total = sum(slow.values())
     per_tool: dict[str, int] = defaultdict(int)
     per_trace: dict[str, dict[str, int]] = defaultdict(dict)
-    ids = sorted(slow)
-    for first in range(0, len(ids), 500):
-        chunk = ids[first:first + 500]
-        for trace_id, name, total in store.read_sql(
-                "SELECT trace_id, name, sum(end_us - start_us) FROM spans"
-                f" WHERE trace_id IN ({', '.join('?' * len(chunk))}) AND run_type = 'tool' AND end_us IS NOT NULL"
-                " GROUP BY trace_id, name", chunk):
-            per_tool[name] += total
-            per_trace[trace_id][name] = total
-    tool_where, tool_args = scope_sql(params, window, "s")
-    overall = dict(store.read_sql(
-        "SELECT s.name, sum(s.end_us - s.start_us) FROM spans AS s WHERE s.run_type = 'tool' AND s.end_us IS NOT NULL"
-        f" AND {tool_where} GROUP BY s.name", tool_args))
+    for trace_id, name, total in store.detectors.tool_time_in(sorted(slow)):
+        per_tool[name] += total
+        per_trace[trace_id][name] = total
+    overall = store.detectors.tool_time(scope)
     all_total = sum(latency for _, latency in turns)
     findings = []
     for name, spent in sorted(per_tool.items(), key=lambda item: -item[1]):

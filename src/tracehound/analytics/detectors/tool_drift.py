@@ -14,7 +14,8 @@ from tracehound.analytics import metrics
 from tracehound.analytics.detectors._stats import chi2_homogeneity
 from tracehound.analytics.detectors.base import MAX_EVIDENCE, DetectorResult, Finding, Param, window_of
 from tracehound.analytics.metrics import Window
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
+from tracehound.store.detector_queries import DetectorScope
 from tracehound.timefmt import iso, parse_time_us
 
 NAME = "tool_drift"
@@ -27,21 +28,17 @@ PARAMS = {
 }
 
 
-def _counts(store: SqliteSpanStore, window: Window, project: str | None) -> dict[str, int]:
+def _counts(store: SpanStore, window: Window, project: str | None) -> dict[str, int]:
     filters: dict[str, Any] = {"run_type": "tool", **({"project": project} if project else {})}
     return {row["name"]: row["calls"] for row in metrics.summary(store, window, group_by=("name",), filters=filters)}
 
 
-def _evidence(store: SqliteSpanStore, tool: str, window: Window, project: str | None) -> list[str]:
-    sql = "SELECT DISTINCT trace_id FROM spans WHERE run_type = 'tool' AND name = ? AND start_us >= ? AND start_us < ?"
-    args: list[Any] = [tool, window.start_us, window.end_us]
-    if project:
-        sql += " AND project = ?"
-        args.append(project)
-    return [t for (t,) in store.read_sql(sql + f" ORDER BY start_us DESC LIMIT {MAX_EVIDENCE}", args)]
+def _evidence(store: SpanStore, tool: str, window: Window, project: str | None) -> list[str]:
+    return store.detectors.tool_traces(DetectorScope(window.start_us, window.end_us, project or None), tool,
+                                       MAX_EVIDENCE)
 
 
-def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
+def detect(store: SpanStore, params: dict[str, Any]) -> DetectorResult:
     whole = window_of(params)
     split = parse_time_us(params["split"], now=whole.end_us) if params["split"] else \
         (whole.start_us + whole.end_us) // 2

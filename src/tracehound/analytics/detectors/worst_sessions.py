@@ -14,8 +14,8 @@ import math
 import statistics
 from typing import Any
 
-from tracehound.analytics.detectors.base import DetectorResult, Finding, Param, scope_sql, window_of
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.analytics.detectors.base import DetectorResult, Finding, Param, scope_of, window_of
+from tracehound.store.base import SpanStore
 
 NAME = "worst_sessions"
 DESCRIPTION = "The worst 0.5% of sessions by errors, loops, latency and negative feedback."
@@ -28,39 +28,24 @@ PARAMS = {
 }
 
 
-def _has_feedback(store: SqliteSpanStore) -> bool:
-    return bool(store.read_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'", ()))
-
-
-def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
+def detect(store: SpanStore, params: dict[str, Any]) -> DetectorResult:
     window = window_of(params)
-    where, args = scope_sql(params, window, "r")
-    roots = f"FROM spans AS r JOIN spans AS s ON s.trace_id = r.trace_id WHERE r.parent_id IS NULL" \
-            f" AND r.session_id IS NOT NULL AND {where}"
+    scope = scope_of(params, window)
+    queries = store.detectors
     sessions: dict[str, dict[str, Any]] = {}
-    for session, turns, errors, slowest in store.read_sql(
-            "SELECT r.session_id, count(DISTINCT r.trace_id), sum(s.status = 'error'),"
-            f" max(r.end_us - r.start_us) {roots} GROUP BY r.session_id", args):
-        sessions[session] = {"session_id": session, "turns": turns, "errors": errors or 0, "loops": 0,
-                             "slowest_ms": (slowest or 0) / 1000, "negative_feedback": 0, "traces": {}}
-    for session, trace_id, _name, _calls in store.read_sql(
-            f"SELECT r.session_id, s.trace_id, s.name, count(*) {roots} AND s.run_type = 'tool'"
-            " GROUP BY s.trace_id, s.name HAVING count(*) >= ?", [*args, params["loop_threshold"]]):
+    for totals in queries.session_totals(scope):
+        sessions[totals.session_id] = {"session_id": totals.session_id, "turns": totals.turns,
+                                       "errors": totals.errors, "loops": 0, "slowest_ms": totals.slowest_us / 1000,
+                                       "negative_feedback": 0, "traces": {}}
+    for session, trace_id in queries.looping_traces(scope, params["loop_threshold"]):
         sessions[session]["loops"] += 1
         sessions[session]["traces"][trace_id] = None
-    feedback = _has_feedback(store)
-    if feedback:
-        marks = ", ".join("?" * len(NEGATIVE_VALUES))
-        joined = roots.replace("WHERE", "JOIN feedback AS f ON f.run_id = s.id WHERE", 1)
-        for session, trace_id in store.read_sql(
-                f"SELECT r.session_id, s.trace_id {joined}"
-                f" AND (f.score < ? OR lower(f.value) IN ({marks}))",
-                [*args, params["negative_score"], *NEGATIVE_VALUES]):
-            sessions[session]["negative_feedback"] += 1
-            sessions[session]["traces"][trace_id] = None
-    error_traces = store.read_sql(f"SELECT r.session_id, s.trace_id {roots} AND s.status = 'error'"
-                                  " GROUP BY s.trace_id", args)
-    for session, trace_id in error_traces:
+    negative = queries.negative_feedback(scope, below=params["negative_score"], values=NEGATIVE_VALUES)
+    feedback = negative is not None
+    for session, trace_id in negative or ():
+        sessions[session]["negative_feedback"] += 1
+        sessions[session]["traces"][trace_id] = None
+    for session, trace_id in queries.error_traces(scope):
         sessions[session]["traces"][trace_id] = None
     rows = list(sessions.values())
     median = statistics.median([r["slowest_ms"] for r in rows]) if rows else 0.0
@@ -71,11 +56,7 @@ def detect(store: SqliteSpanStore, params: dict[str, Any]) -> DetectorResult:
         row["score"] = sum(row[key] / peak for key, peak in peaks.items() if peak)
     scored = sorted((r for r in rows if r["score"] > 0), key=lambda r: -r["score"])
     listed = scored[:max(1, math.ceil(params["fraction"] * len(rows)))] if scored else []
-    if listed:
-        slow_traces = dict(store.read_sql(
-            f"SELECT r.session_id, r.trace_id FROM spans AS r WHERE r.parent_id IS NULL AND {where}"
-            f" AND r.session_id IN ({', '.join('?' * len(listed))}) ORDER BY r.end_us - r.start_us",
-            [*args, *(r["session_id"] for r in listed)]))
+    slow_traces = queries.slowest_turns(scope, [r["session_id"] for r in listed])
     findings = []
     for row in listed:
         traces = list(row.pop("traces"))

@@ -1,61 +1,33 @@
-"""The mapping report kept in the embedded store (table ``ingest_sources``), so the CLI and a restarted
+"""The mapping report kept by the meta store (``meta.ingest_sources``), so the CLI and a restarted
 server see it.
 
 The server accumulates in memory and saves changed sources at most once a second (``ReportSaver``);
-a snapshot replaces the stored row, so saving is idempotent.
+a snapshot replaces the stored record, so saving is idempotent.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-import msgspec
 
 from tracehound.errors import StoreError
 from tracehound.ingest.otlp.report import MappingReport, SourceStats
-from tracehound.store.sqlite.connection import connect
+from tracehound.store.sources import IngestSourceStore, SourceRecord
 
 PROTOCOL = "otlp"
 
 
 class ReportStore:
-    """Reads and writes ``ingest_sources`` rows in the SQLite file."""
+    """Reads and writes the OTLP sources' stats through the meta store's ``ingest_sources`` records."""
 
-    def __init__(self, path: str | Path):
-        self.path = str(path)
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        # A connection per use (at most once a second): nothing to close when the app stops. NORMAL
-        # sync: the report is diagnostics, not data a 2xx promised.
-        conn = connect(self.path, synchronous="NORMAL")
-        try:
-            yield conn
-        except sqlite3.Error as exc:
-            raise StoreError(f"sqlite: {exc}") from exc
-        finally:
-            conn.close()
+    def __init__(self, records: IngestSourceStore):
+        self.records = records
 
     def load(self) -> list[SourceStats]:
-        with self._connection() as conn:
-            rows = conn.execute("SELECT stats FROM ingest_sources WHERE protocol = ? ORDER BY service, scope",
-                                (PROTOCOL,)).fetchall()
-        return [SourceStats.from_state(msgspec.json.decode(row[0])) for row in rows]
+        return [SourceStats.from_state(record.state) for record in self.records.load(PROTOCOL)]
 
     def save(self, sources: list[SourceStats]) -> None:
-        if not sources:
-            return
-        rows = [(PROTOCOL, s.service, s.scope, s.first_seen_us, s.last_seen_us, msgspec.json.encode(s.state()).decode())
-                for s in sources]
-        with self._connection() as conn:
-            conn.executemany(
-                "INSERT INTO ingest_sources (protocol, service, scope, first_seen_us, last_seen_us, stats)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (protocol, service, scope) DO UPDATE SET"
-                " last_seen_us = excluded.last_seen_us, stats = excluded.stats", rows)
+        self.records.save([SourceRecord(PROTOCOL, s.service, s.scope, s.first_seen_us, s.last_seen_us, s.state())
+                           for s in sources])
 
 
 class ReportSaver:

@@ -59,7 +59,7 @@ def _state(request: Request, svc: Services) -> _Otlp:
         if _MISSING is not None:
             raise OtlpUnavailable(f"{_INSTALL} ({_MISSING})")
         state = _Otlp(Translator(max_value_chars=svc.settings.max_payload_bytes),
-                      ReportSaver(ReportStore(svc.spans.path)))
+                      ReportSaver(ReportStore(svc.meta.ingest_sources)))
         request.app.state.otlp = state
     return state
 

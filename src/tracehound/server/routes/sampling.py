@@ -9,7 +9,6 @@ from tracehound.errors import InvalidSpan, MalformedRequest
 from tracehound.server.body import read_body
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
-from tracehound.store.sqlite.dropped import SqliteDroppedStore
 from tracehound.timefmt import parse_iso_us
 
 router = APIRouter()
@@ -30,15 +29,6 @@ class DroppedBatch(msgspec.Struct):
     dropped: list[DroppedRow]
 
 
-def dropped_store(svc: Services) -> SqliteDroppedStore:
-    """The server's store of dropped counts (shared with ingest-side sampling), opened on first use."""
-    store = svc.pipeline.dropped_store
-    if store is None:
-        store = svc.pipeline.dropped_store = SqliteDroppedStore(svc.spans.path,
-                                                               synchronous=svc.settings.sqlite_synchronous)
-    return store
-
-
 @router.post("/api/v1/sampling/dropped", response_class=FastJSON)
 async def add_dropped(request: Request, svc: Services = Depends(services)) -> FastJSON:
     """Add per-minute counts of spans an SDK dropped: ``{"dropped": [{minute_us, project, run_type, name,
@@ -51,7 +41,7 @@ async def add_dropped(request: Request, svc: Services = Depends(services)) -> Fa
     except msgspec.DecodeError as exc:
         raise MalformedRequest(f"malformed JSON: {exc}") from None
     rows = [msgspec.structs.asdict(row) for row in batch.dropped if row.spans > 0]
-    dropped_store(svc).add_dropped(rows)
+    svc.spans.dropped.add_dropped(rows)
     return FastJSON({"accepted": len(rows)})
 
 
@@ -59,6 +49,6 @@ async def add_dropped(request: Request, svc: Services = Depends(services)) -> Fa
 def list_dropped(project: str | None = None, start: str | None = None, end: str | None = None,
                  svc: Services = Depends(services)) -> FastJSON:
     """Dropped counts per minute; ``start``/``end`` are ISO-8601 times (end exclusive)."""
-    rows = dropped_store(svc).dropped_counts(
+    rows = svc.spans.dropped.dropped_counts(
         project, None if start is None else parse_iso_us(start), None if end is None else parse_iso_us(end))
     return FastJSON({"dropped": rows, "spans": sum(r["spans"] for r in rows), "traces": sum(r["traces"] for r in rows)})

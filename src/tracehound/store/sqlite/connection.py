@@ -7,16 +7,10 @@ import sqlite3
 from pathlib import Path
 
 from tracehound.errors import StoreError
+from tracehound.store.factory import DB_FILENAME, db_path
 from tracehound.store.sqlite.schema import migrate
 
-DB_FILENAME = "tracehound.db"
-
-
-def db_path(data_dir: str | Path) -> Path:
-    """The database file inside a data directory (created if missing)."""
-    directory = Path(data_dir).expanduser()
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory / DB_FILENAME
+__all__ = ["DB_FILENAME", "connect", "db_path"]
 
 
 def connect(path: str | Path, *, synchronous: str = "FULL", readonly: bool = False) -> sqlite3.Connection:

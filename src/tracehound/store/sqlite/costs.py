@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from tracehound.store.base import UnpricedModel, UsageRow
 from tracehound.store.sqlite import rollups
-from tracehound.store.sqlite.spans import SqliteSpanStore
+
+if TYPE_CHECKING:
+    from tracehound.store.sqlite.spans import SqliteSpanStore
 
 _PRICED: Final = "run_type IN ('llm', 'embedding') AND model IS NOT NULL"
 

@@ -1,4 +1,4 @@
-"""``SqliteMetaStore``: projects, datasets and experiments (keys later) in the same SQLite file."""
+"""``SqliteMetaStore``: projects, datasets, experiments, alerting and ingest records in the same SQLite file."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ import msgspec
 from tracehound.errors import Conflict, NotFound, StoreError
 from tracehound.store.base import Project
 from tracehound.store.sqlite._locked import LockedConnection
+from tracehound.store.sqlite.alerts import SqliteAlertStateStore, SqliteDetectorResultStore
 from tracehound.store.sqlite.connection import connect
 from tracehound.store.sqlite.datasets import SqliteDatasetStore
 from tracehound.store.sqlite.experiments import SqliteExperimentStore
 from tracehound.store.sqlite.prices import SqlitePriceStore
+from tracehound.store.sqlite.sources import SqliteIngestSourceStore
 from tracehound.timefmt import now_us
 
 
@@ -31,6 +33,9 @@ class SqliteMetaStore:
         self.datasets = SqliteDatasetStore(shared)
         self.experiments = SqliteExperimentStore(shared)
         self.prices = SqlitePriceStore(shared)
+        self.alerts = SqliteAlertStateStore(shared)
+        self.detector_results = SqliteDetectorResultStore(shared)
+        self.ingest_sources = SqliteIngestSourceStore(shared)
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         missing = [name for name in set(names) if name not in self._known]

@@ -18,13 +18,12 @@ from typing import Any, Final
 
 import msgspec
 
+from tracehound.store.rollups import DAY_US, DIMENSIONS, HOUR_US, MINUTE_US, WIDTHS_US
 from tracehound.store.sketch import bin_sql
 
-MINUTE_US: Final = 60_000_000
-HOUR_US: Final = 3_600_000_000
-DAY_US: Final = 86_400_000_000
-WIDTHS_US: Final = (MINUTE_US, HOUR_US, DAY_US)
-DIMENSIONS: Final = ("project", "run_type", "name", "model", "status", "root")
+__all__ = ["DAY_US", "DIMENSIONS", "HOUR_US", "MINUTE_US", "SUMS", "WIDTHS_US", "decode_bins", "dimension_where",
+           "fold", "rebuild", "segments", "snapshot", "window_where"]
+
 SUMS: Final = ("calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_nusd", "latency_us")
 
 _DIMS = "project, run_type, name, model, status, root"

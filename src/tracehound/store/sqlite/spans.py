@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,16 @@ from tracehound.model import Span
 from tracehound.store.base import SpanCriteria, TreeNode, Turn
 from tracehound.store.payload import DEFAULT_CAP_BYTES, decode_payload, encode_payload
 from tracehound.store.sqlite import rollups
+from tracehound.store.sqlite.analytics import SqliteSpanAnalytics
 from tracehound.store.sqlite.checkpoint import Checkpointer
 from tracehound.store.sqlite.connection import connect
+from tracehound.store.sqlite.costs import SqliteCostStore
+from tracehound.store.sqlite.detector_queries import SqliteDetectorQueries
+from tracehound.store.sqlite.dropped import SqliteDroppedStore
+from tracehound.store.sqlite.rollup_reads import SqliteRollupReader
+from tracehound.store.sqlite.runs import SqliteLookupReader, SqliteRunReader
 from tracehound.store.sqlite.search import SearchIndex
+from tracehound.store.trees import tree_order
 from tracehound.timefmt import now_us
 
 COLUMNS = (
@@ -58,7 +64,11 @@ _json = msgspec.json.encode
 
 
 class SqliteSpanStore:
-    """Spans in a SQLite file. Thread-safe: one locked writer connection, one reader per thread."""
+    """Spans in a SQLite file. Thread-safe: one locked writer connection, one reader per thread.
+
+    Implements ``SpanStore``; its sub-readers (``runs``, ``lookups``, ``rollups``, ``analytics``,
+    ``detectors``) read through ``read_sql`` on this thread's reader connection.
+    """
 
     def __init__(self, path: str | Path, *, synchronous: str = "FULL", payload_cap_bytes: int = DEFAULT_CAP_BYTES):
         self.path = str(path)
@@ -69,6 +79,23 @@ class SqliteSpanStore:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self.runs = SqliteRunReader(self)
+        self.lookups = SqliteLookupReader(self)
+        self.rollups = SqliteRollupReader(self)
+        self.analytics = SqliteSpanAnalytics(self)
+        self.detectors = SqliteDetectorQueries(self)
+        self.costs = SqliteCostStore(self)
+
+    @property
+    def dropped(self) -> SqliteDroppedStore:
+        """The sampling-dropped counts, on a connection of their own (opened on first use)."""
+        store = self.__dict__.get("_dropped")
+        if store is None:
+            with self._write_lock:
+                store = self.__dict__.get("_dropped")
+                if store is None:
+                    store = self.__dict__["_dropped"] = SqliteDroppedStore(self.path, synchronous=self._synchronous)
+        return store
 
     # Writing ----------------------------------------------------------------------------------
 
@@ -111,11 +138,11 @@ class SqliteSpanStore:
 
     def get_span(self, span_id: str) -> Span | None:
         rows = self._query(f"SELECT {SPAN_COLUMNS} FROM spans WHERE id = ?", (span_id,))
-        return _span(rows[0]) if rows else None
+        return span_from_row(rows[0]) if rows else None
 
     def get_trace(self, trace_id: str) -> list[TreeNode]:
         rows = self._query(f"SELECT {SPAN_COLUMNS} FROM spans WHERE trace_id = ? ORDER BY start_us, id", (trace_id,))
-        return tree_order([_span(row) for row in rows])
+        return tree_order([span_from_row(row) for row in rows])
 
     def get_trace_outline(self, trace_id: str) -> list[TreeNode]:
         """``get_trace`` without payloads: inputs, outputs, error, events and metadata are left empty.
@@ -164,7 +191,7 @@ class SqliteSpanStore:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY start_us DESC, id LIMIT ?"
         params.append(criteria.limit)
-        return [_span(row) for row in self._query(sql, params)]
+        return [span_from_row(row) for row in self._query(sql, params)]
 
     def session_turns(self, session_id: str, project: str | None = None) -> list[Turn]:
         sql = f"SELECT {SPAN_COLUMNS} FROM spans WHERE session_id = ? AND parent_id IS NULL"
@@ -172,7 +199,7 @@ class SqliteSpanStore:
         if project is not None:
             sql += " AND project = ?"
             params.append(project)
-        roots = [_span(row) for row in self._query(sql + " ORDER BY start_us, id", params)]
+        roots = [span_from_row(row) for row in self._query(sql + " ORDER BY start_us, id", params)]
         if not roots:
             return []
         trace_ids = sorted({root.trace_id for root in roots})
@@ -271,6 +298,11 @@ class SqliteSpanStore:
                 index = self.__dict__.setdefault("_search_index", SearchIndex(self))
         return index
 
+    def start_background(self, is_idle: Callable[[], bool]) -> None:
+        """Checkpoint the WAL off the writer and keep the full-text index caught up while ingest is idle."""
+        self.checkpoint_in_background()
+        self.search_index.start(is_idle=is_idle)
+
     def checkpoint_in_background(self) -> None:
         """Checkpoint the WAL from a thread of its own instead of inside the writer's commits (servers)."""
         if self._checkpointer is None:
@@ -286,6 +318,9 @@ class SqliteSpanStore:
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
+        dropped = self.__dict__.pop("_dropped", None)
+        if dropped is not None:
+            dropped.close()
         with self._write_lock:
             self._writer.close()
         for reader in self._readers:
@@ -313,7 +348,7 @@ class SqliteSpanStore:
             raise StoreError(f"sqlite: {exc}") from exc
 
 
-def _span(row: tuple[Any, ...]) -> Span:
+def span_from_row(row: tuple[Any, ...]) -> Span:
     """A stored row back into a ``Span``."""
     (sid, trace_id, parent_id, dotted_order, project, session_id, user_id, run_type, name, start_us, end_us,
      status, status_reason, error, inputs, outputs, metadata, tags, prompt_tokens, completion_tokens,
@@ -343,19 +378,3 @@ def _outline(row: tuple[Any, ...]) -> Span:
                 user_id=user_id, run_type=run_type, name=name, start_time=start_us, end_time=end_us, status=status,
                 prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, total_tokens=total_tokens,
                 cost=cost, model=model)
-
-
-def tree_order(spans: list[Span]) -> list[TreeNode]:
-    """Depth-first order with depths; spans whose parent is missing are shown as roots."""
-    ids = {span.id for span in spans}
-    children: dict[str | None, list[Span]] = defaultdict(list)
-    for span in spans:  # already sorted by start time, so children lists are too
-        parent = span.parent_id if span.parent_id in ids else None
-        children[parent].append(span)
-    ordered: list[TreeNode] = []
-    stack = [(span, 0) for span in reversed(children[None])]
-    while stack:
-        span, depth = stack.pop()
-        ordered.append(TreeNode(span, depth))
-        stack.extend((child, depth + 1) for child in reversed(children.get(span.id, ())))
-    return ordered

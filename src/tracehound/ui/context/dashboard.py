@@ -11,8 +11,7 @@ from typing import Any, Final
 from tracehound.analytics import metrics
 from tracehound.analytics.metrics import Window
 from tracehound.errors import QueryError
-from tracehound.store.base import MetaStore
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import MetaStore, SpanStore
 from tracehound.timefmt import iso
 from tracehound.ui.charts import histogram, nice_ceiling, percent, stacked_columns
 
@@ -25,7 +24,7 @@ def _histogram(values: list[float]) -> list[dict[str, Any]]:
             for b in histogram(values)]
 
 
-def dashboard_context(spans: SqliteSpanStore, meta: MetaStore, project: str | None = None, window: str = "24h",
+def dashboard_context(spans: SpanStore, meta: MetaStore, project: str | None = None, window: str = "24h",
                       end: str | None = None) -> dict[str, Any]:
     """Charts for ``project`` (every project when ``None``) over the last ``window`` (ending at ``end``).
 

@@ -18,8 +18,7 @@ import msgspec
 from tracehound.errors import FilterSyntaxError, QueryError
 from tracehound.model import RUN_TYPES, STATUSES
 from tracehound.query.runs import RunQuery, list_runs, parse_checked
-from tracehound.store.base import MetaStore
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import MetaStore, SpanStore
 from tracehound.timefmt import now_us, parse_iso_us
 
 WINDOWS: Final = ("1h", "6h", "24h", "7d", "30d", "all")
@@ -79,7 +78,7 @@ def filter_error(exc: QueryError, text: str) -> dict[str, Any]:
             "at": None, "after": None}
 
 
-def runs_context(spans: SqliteSpanStore, meta: MetaStore, params: RunsParams) -> dict[str, Any]:
+def runs_context(spans: SpanStore, meta: MetaStore, params: RunsParams) -> dict[str, Any]:
     """One page of runs for the runs table, or the filter's error (with where it went wrong).
 
     Tokens and cost of a root run are its whole trace's (LLM spans' tokens, every span's cost); a

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracehound.errors import NotFound
-from tracehound.store.base import FeedbackStore, MetaStore, SpanCriteria
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import FeedbackStore, MetaStore, SpanCriteria, SpanStore
 from tracehound.timefmt import iso
 from tracehound.ui.messages import answer, user_message
 from tracehound.ui.trace_view import span_detail, trace_view
@@ -14,7 +13,7 @@ from tracehound.ui.trace_view import span_detail, trace_view
 RECENT_TRACES = 50
 
 
-def home_context(spans: SqliteSpanStore, meta: MetaStore, project: str | None = None) -> dict[str, Any]:
+def home_context(spans: SpanStore, meta: MetaStore, project: str | None = None) -> dict[str, Any]:
     """Projects, and the most recent traces (of one project when given) with their whole-trace totals."""
     recent = spans.list_spans(SpanCriteria(project=project, is_root=True, limit=RECENT_TRACES))
     totals = spans.trace_totals([root.trace_id for root in recent])
@@ -32,7 +31,7 @@ def home_context(spans: SqliteSpanStore, meta: MetaStore, project: str | None = 
     }
 
 
-def trace_context(spans: SqliteSpanStore, trace_id: str, span_id: str | None = None,
+def trace_context(spans: SpanStore, trace_id: str, span_id: str | None = None,
                   meta: MetaStore | None = None) -> dict[str, Any]:
     """The trace page: waterfall, totals, the selected span (``?span=``) in the detail panel, and the
     datasets a run can be added to.
@@ -54,7 +53,7 @@ def trace_context(spans: SqliteSpanStore, trace_id: str, span_id: str | None = N
     return view
 
 
-def span_context(spans: SqliteSpanStore, trace_id: str, span_id: str) -> dict[str, Any]:
+def span_context(spans: SpanStore, trace_id: str, span_id: str) -> dict[str, Any]:
     """The detail panel of one span, fetched when a waterfall row is clicked.
 
     Raises:
@@ -66,7 +65,7 @@ def span_context(spans: SqliteSpanStore, trace_id: str, span_id: str) -> dict[st
     return {"trace_id": span.trace_id, "selected": span_detail(span)}
 
 
-def session_context(spans: SqliteSpanStore, session_id: str, project: str | None = None,
+def session_context(spans: SpanStore, session_id: str, project: str | None = None,
                     feedback: FeedbackStore | None = None) -> dict[str, Any]:
     """The session page: each turn's user message, answer, latency, tokens, cost, errors and feedback.
 

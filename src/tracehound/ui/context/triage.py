@@ -10,13 +10,13 @@ from typing import Any, Final
 from tracehound.analytics import metrics
 from tracehound.analytics.metrics import Window
 from tracehound.query.lookups import since_us, triage
-from tracehound.store.sqlite.spans import SqliteSpanStore
+from tracehound.store.base import SpanStore
 from tracehound.timefmt import now_us, parse_iso_us
 
 SINCE: Final = ("15m", "1h", "6h", "24h", "7d", "30d")
 
 
-def triage_context(spans: SqliteSpanStore, tool: str | None = None, since: str = "24h",
+def triage_context(spans: SpanStore, tool: str | None = None, since: str = "24h",
                    project: str | None = None) -> dict[str, Any]:
     """The failing tools of the window, and for ``tool`` its report (``query.lookups.triage``).
 

@@ -1,4 +1,4 @@
-"""Compile a checked filter AST into a SQLite ``WHERE`` fragment over the ``spans`` table.
+"""The SQLite dialect compiler: a checked filter AST (``store.filter_ast``) into a ``WHERE`` fragment over ``spans``.
 
 Safety: field names only ever come from the fixed ``_COLUMNS`` map and comparators from ``_OPS``;
 every value is a bound parameter (``?``), and full-text text is turned into quoted FTS5 phrases
@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
-from tracehound.query.ast import And, Compare, FeedbackMatch, MetadataMatch, Node, Not, Or, Search
+from tracehound.store.filter_ast import And, Compare, FeedbackMatch, MetadataMatch, Node, Not, Or, Search
 
 _COLUMNS: Final = {
     "id": "id", "trace_id": "trace_id", "parent_run_id": "parent_id", "name": "name", "run_type": "run_type",
