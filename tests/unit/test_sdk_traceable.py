@@ -430,3 +430,47 @@ def test_metadata_inheritance_can_be_turned_off(monkeypatch: pytest.MonkeyPatch)
             tracehound.shutdown()
             monkeypatch.delenv("TRACEHOUND_INHERIT_METADATA", raising=False)
             tracehound.configure()
+
+
+def test_inputs_and_outputs_are_recorded_as_they_were_at_the_call(memory: tracehound.InMemoryExporter) -> None:
+    """An agent loop appends to its message list after each LLM call: each call keeps the history it saw."""
+
+    @tracehound.traceable(run_type="llm")
+    def chat(messages: list[dict[str, str]], *, options: dict[str, int]) -> list[str]:
+        return [message["content"] for message in messages]
+
+    @tracehound.traceable(run_type="tool")
+    async def achat(messages: list[dict[str, str]]) -> dict[str, list[str]]:
+        return {"seen": [message["content"] for message in messages]}
+
+    @tracehound.traceable
+    def stream(messages: list[str]) -> Iterator[list[str]]:
+        yield messages
+
+    options = {"temperature": 0}
+    messages = [{"role": "user", "content": "hi"}]
+    first = chat(messages, options=options)
+    messages.append({"role": "assistant", "content": first[0]})
+    messages.append({"role": "user", "content": "again"})
+    options["temperature"] = 1
+    first.append("mutated after return")
+    second = chat(messages, options=options)
+    replied = asyncio.run(achat(messages))
+    replied["seen"].clear()
+    items = ["a"]
+    for item in stream(items):
+        item.append("b")  # the consumer mutates what was yielded
+    with tracehound.span("block", inputs={"history": items}) as run:
+        outputs = {"n": len(items)}
+        run.set_outputs(outputs)
+        outputs["n"] = 99
+    items.append("c")
+
+    spans = [span for span in memory.get_spans() if span.name == "chat"]
+    assert [len(span.inputs["messages"]) for span in spans] == [1, 3]
+    assert [span.inputs["options"] for span in spans] == [{"temperature": 0}, {"temperature": 1}]
+    assert spans[0].outputs == {"output": ["hi"]} and second == ["hi", "hi", "again"]
+    named = by_name(memory.get_spans())
+    assert named["achat"].outputs == {"seen": ["hi", "hi", "again"]}
+    assert named["stream"].outputs == {"output": [["a", "b"]]}  # items are kept when the generator ends
+    assert named["block"].inputs == {"history": ["a", "b"]} and named["block"].outputs == {"n": 2}

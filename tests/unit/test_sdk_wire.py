@@ -76,3 +76,38 @@ def test_error_text_has_type_message_and_traceback() -> None:
         text = error_text(exc)
     assert text.startswith("ValueError: bad input\n\nTraceback (most recent call last):")
     assert 'raise ValueError("bad input")' in text
+
+
+def test_common_span_fast_path_matches_the_general_encoding() -> None:
+    """``encode_span`` formats the common span as text; it must say exactly what ``span_dict`` says."""
+    import tracehound
+    from tracehound.sdk.wire import encode_span, span_dict
+
+    memory = tracehound.InMemoryExporter()
+    tracehound.configure(exporter=memory)
+    try:
+        @tracehound.traceable(run_type="tool", tags=["a", "a", "b"], metadata={"v": 1, 2: "two"})
+        def tool(query: str, k: int = 3, *, deep: bool = False) -> list[str]:
+            return [query] * k
+
+        class Agent:
+            @tracehound.traceable(run_type="agent")
+            def answer(self, question: str) -> dict[str, str]:
+                tool(question)
+                tool("x", 1)
+                tool(query="y", deep=True)
+                tool("ü\u2028\"", k=0)
+                return {"answer": question}
+
+        with tracehound.session("s-1", user_id="u\"1"):
+            Agent().answer("why?")
+        runs = list(memory._runs)
+        assert len(runs) == 5
+        for run in runs:
+            fast = msgspec.json.decode(encode_span(run, "proj"))
+            general = msgspec.json.decode(msgspec.json.encode(span_dict(run, "proj")))
+            assert fast == general
+        assert {tuple(sorted(msgspec.json.decode(encode_span(run, "proj"))["inputs"])) for run in runs} == {
+            ("deep", "k", "query"), ("question",)}
+    finally:
+        tracehound.configure()

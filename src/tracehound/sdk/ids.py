@@ -32,10 +32,19 @@ def next_id() -> int:
     return _high | (next(_counter) & _COUNTER_MASK)
 
 
+_prefix: tuple[int, str] = (-1, "")  # (high 64 bits, their text "xxxxxxxx-xxxx-4xxx-"): the same for every id here
+
+
 def id_text(value: int) -> str:
     """The canonical hyphenated UUID text of an integer id."""
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    global _prefix
+    high = value >> 64
+    cached = _prefix
+    if cached[0] != high:
+        h = f"{high:016x}"
+        cached = _prefix = (high, f"{h[:8]}-{h[8:12]}-{h[12:]}-")
+    low = f"{value & 0xFFFFFFFFFFFFFFFF:016x}"
+    return f"{cached[1]}{low[:4]}-{low[4:]}"
 
 
 def _reseed_after_fork() -> None:

@@ -69,12 +69,11 @@ class RemoteParent(Run):
         self._id_text = parent_id
         self.spec = Spec(None, "remote parent", "chain", (), {})
         self.parent = None
-        self.args = self.kwargs = None
+        self.args = self.kwargs = self.args_json = self.kwargs_json = self.outputs_json = None
         self.root = _RemoteRoot(trace_id) if trace_id != parent_id else self
         self._steps = itertools.count(1) if self.root is self else None
         self.step = 0
         self.session = None
-        self.result = None
         self.exc = None
         self._extra = None
         self.start_ns = 0

@@ -1,9 +1,10 @@
 """``Run``: a span while it runs, and the handle user code gets from ``get_current_span()``.
 
 Starting and ending a run is on the caller's thread, so it does the least it can: read the parent
-from the context, take an id from a counter, read the clock, keep references to the arguments.
-Everything else (binding arguments to names, JSON, ``dotted_order``, text ids) waits for the
-exporter's thread (``tracehound.sdk.wire``).
+from the context, take an id from a counter, read the clock, and encode the arguments (at start) and
+the return value (at end) to JSON, so the span shows them as they were then even if the program
+mutates them later (``tracehound.sdk.snapshot``). Everything else (binding arguments to names,
+``dotted_order``, text ids, the span's JSON) waits for the exporter's thread (``tracehound.sdk.wire``).
 
     with tracehound.span("lookup", run_type="tool") as run:
         run.set_metadata(region="eu")
@@ -17,10 +18,14 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
+
 from tracehound.sdk import _guard
 from tracehound.sdk.config import STATE
 from tracehound.sdk.context import CURRENT_RUN, CURRENT_SESSION
 from tracehound.sdk.ids import id_text, next_id
+from tracehound.sdk.snapshot import EMPTY_ARRAY, encode_args, encode_json, encode_result
+from tracehound.sdk.snapshot import encoder as _encode
 
 _time_ns = time.time_ns
 
@@ -28,7 +33,7 @@ _time_ns = time.time_ns
 class Spec:
     """What does not change between calls of one traced function (or one ``span()`` block)."""
 
-    __slots__ = ("func", "metadata", "name", "run_type", "signature", "tags")
+    __slots__ = ("_skip_first", "func", "metadata", "name", "run_type", "signature", "tags", "wire")
 
     def __init__(self, func: Any, name: str, run_type: str, tags: tuple[str, ...], metadata: dict[str, Any]):
         self.func = func
@@ -37,6 +42,19 @@ class Spec:
         self.tags = tags
         self.metadata = metadata
         self.signature: Any = None  # how to bind arguments, worked out on the exporter's thread when first needed
+        self._skip_first: bool | None = None
+        # (project, JSON members, the same without metadata), cached by the exporter's thread
+        self.wire: tuple[str, str, str] | None = None
+
+    @property
+    def skip_first(self) -> bool:
+        """Whether calls pass ``self``/``cls`` first (never encoded); worked out on the first call."""
+        skip = self._skip_first
+        if skip is None:
+            from tracehound.sdk.binding import skips_first  # binding imports this module
+
+            skip = self._skip_first = skips_first(self)
+        return skip
 
 
 class Run:
@@ -46,8 +64,8 @@ class Run:
     """
 
     __slots__ = (
-        "_extra", "_id", "_id_text", "_steps", "args", "dotted", "end_ns", "exc", "kwargs", "parent", "result",
-        "root", "session", "spec", "start_ns", "step",
+        "_extra", "_id", "_id_text", "_steps", "args", "args_json", "dotted", "end_ns", "exc", "kwargs",
+        "kwargs_json", "outputs_json", "parent", "root", "session", "spec", "start_ns", "step",
     )
 
     def __init__(self, spec: Spec, parent: Run | None, args: tuple[Any, ...] | None, kwargs: dict[str, Any] | None):
@@ -55,8 +73,22 @@ class Run:
         self._id_text: str | None = None
         self.spec = spec
         self.parent = parent
-        self.args = args
+        self.args = args  # kept for the runtime guards' loop check at start; the span uses the JSON below
         self.kwargs = kwargs
+        # The call's arguments as they are now (JSON array / object; None: not a function call or no kwargs).
+        # Inlined (not encode_args) because this is the hot path of every traced call.
+        if args:
+            skip = spec._skip_first
+            if skip is None:
+                skip = spec.skip_first
+            try:
+                self.args_json: bytes | None = _encode(args[1:] if skip else args)
+            except Exception:
+                self.args_json = encode_args(args, skip)
+        else:
+            self.args_json = None if args is None and kwargs is None else EMPTY_ARRAY
+        self.kwargs_json = encode_json(kwargs) if kwargs else None
+        self.outputs_json: bytes | None = None
         if parent is None:
             self.root: Run = self
             self._steps: itertools.count[int] | None = itertools.count(1)
@@ -67,7 +99,6 @@ class Run:
             self._steps = None
             self.step = next(root._steps)  # type: ignore[arg-type]  # a root always has a counter
         self.session = CURRENT_SESSION.get()
-        self.result: Any = None
         self.exc: BaseException | None = None
         self._extra: dict[str, Any] | None = None
         self.dotted: str | None = None  # filled by the exporter thread
@@ -131,14 +162,14 @@ class Run:
                 target.extend(str(item) for item in tag)
 
     def set_inputs(self, inputs: Any) -> None:
-        """Replace the captured arguments with these inputs."""
+        """Replace the captured arguments with these inputs, recorded as they are now."""
         if not self.end_ns:
-            self._fields()["inputs"] = inputs
+            self._fields()["inputs"] = msgspec.Raw(encode_json(inputs))
 
     def set_outputs(self, outputs: Any) -> None:
-        """Record outputs; they win over the function's return value."""
+        """Record outputs, as they are now; they win over the function's return value."""
         if not self.end_ns:
-            self._fields()["outputs"] = outputs
+            self._fields()["outputs"] = msgspec.Raw(encode_json(outputs))
 
     def set_tokens(self, prompt: int | None = None, completion: int | None = None, total: int | None = None) -> None:
         """Record token counts; ``total`` defaults to prompt + completion."""
@@ -203,8 +234,13 @@ class Run:
         try:
             if self.end_ns:
                 return
-            self.result = result
             self.end_ns = _time_ns()
+            extra = self._extra
+            if result is not None and (extra is None or "outputs" not in extra):
+                try:  # the value as it is now, not at export
+                    self.outputs_json = _encode(result if type(result) is dict else {"output": result})
+                except Exception:
+                    self.outputs_json = encode_result(result)
             (STATE.exporter or STATE.create_exporter()).export(self)
         except Exception:
             _guard.internal_error("ending a span")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
@@ -26,7 +27,8 @@ from tracehound.sdk import _guard, otel_bridge
 from tracehound.sdk.config import STATE
 from tracehound.sdk.context import CURRENT_RUN
 from tracehound.sdk.otel_bridge import MODULES, OTEL_MODULE
-from tracehound.sdk.run import Run, Spec, start
+from tracehound.sdk.run import NON_RECORDING, Run, Spec, start
+from tracehound.sdk.snapshot import encode_result, encoder
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -115,14 +117,24 @@ def _begin(spec: Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run | N
 def _plain_wrapper(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
     state = STATE
     current = CURRENT_RUN
+    non_recording, new_run, time_ns, encode = NON_RECORDING, Run, time.time_ns, encoder
     modules, otel_module, otel_call = MODULES, OTEL_MODULE, otel_bridge.call
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not state.enabled:
             return fn(*args, **kwargs)
-        run = _begin(spec, args, kwargs)
-        if run is None:
-            return fn(*args, **kwargs)
+        # ``start`` inlined for the common case (a parent, no guards): this is every traced call's cost.
+        parent = current.get()
+        if parent is None or parent is non_recording or state.guards is not None:
+            run = _begin(spec, args, kwargs)
+            if run is None:
+                return fn(*args, **kwargs)
+        else:
+            try:
+                run = new_run(spec, parent, args, kwargs)
+            except Exception:
+                _guard.internal_error("starting a span")
+                return fn(*args, **kwargs)
         token = current.set(run)
         try:
             # OpenTelemetry imported: OTel spans started inside nest under this one (otel_bridge).
@@ -132,7 +144,20 @@ def _plain_wrapper(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
             run._fail(exc)
             raise
         current.reset(token)
-        run._end(result)
+        if run.end_ns or run._extra is not None:
+            run._end(result)  # ended already, a stand-in, or user code set fields (outputs may win)
+            return result
+        # ``Run._end`` inlined for the common case, as ``start`` above.
+        try:
+            run.end_ns = time_ns()
+            if result is not None:
+                try:
+                    run.outputs_json = encode(result if type(result) is dict else {"output": result})
+                except Exception:
+                    run.outputs_json = encode_result(result)
+            (state.exporter or state.create_exporter()).export(run)
+        except Exception:
+            _guard.internal_error("ending a span")
         return result
 
     return wrapper

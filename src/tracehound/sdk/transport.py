@@ -84,7 +84,7 @@ class HttpTransport:
     def _post(self, path: str, body: bytes) -> Outcome:
         headers = dict(self._headers)
         if len(body) > GZIP_ABOVE_BYTES:
-            body = gzip.compress(body, compresslevel=5)
+            body = gzip.compress(body, compresslevel=1)  # level 5 costs twice the CPU for ~5% smaller
             headers["Content-Encoding"] = "gzip"
         for _ in range(2):
             reused = self._conn is not None
