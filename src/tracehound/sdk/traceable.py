@@ -17,13 +17,13 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
-import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from tracehound.errors import GuardTripped
 from tracehound.model import RUN_TYPES
 from tracehound.sdk import _guard, otel_bridge
+from tracehound.sdk import run as run_module
 from tracehound.sdk.config import STATE
 from tracehound.sdk.context import CURRENT_RUN
 from tracehound.sdk.otel_bridge import MODULES, OTEL_MODULE
@@ -117,7 +117,7 @@ def _begin(spec: Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run | N
 def _plain_wrapper(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
     state = STATE
     current = CURRENT_RUN
-    non_recording, new_run, time_ns, encode = NON_RECORDING, Run, time.time_ns, encoder
+    non_recording, new_run, encode = NON_RECORDING, Run, encoder
     modules, otel_module, otel_call = MODULES, OTEL_MODULE, otel_bridge.call
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -149,7 +149,7 @@ def _plain_wrapper(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
             return result
         # ``Run._end`` inlined for the common case, as ``start`` above.
         try:
-            run.end_ns = time_ns()
+            run.end_ns = run_module._time_ns()  # not bound once: sdk/clock.py swaps it for a simulated clock
             if result is not None:
                 try:
                     run.outputs_json = encode(result if type(result) is dict else {"output": result})
