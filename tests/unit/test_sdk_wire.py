@@ -91,7 +91,7 @@ def test_common_span_fast_path_matches_the_general_encoding() -> None:
             return [query] * k
 
         class Agent:
-            @tracehound.traceable(run_type="agent")
+            @tracehound.traceable(run_type="agent", metadata={"tenant": "t", "v": 0})
             def answer(self, question: str) -> dict[str, str]:
                 tool(question)
                 tool("x", 1)
@@ -107,7 +107,8 @@ def test_common_span_fast_path_matches_the_general_encoding() -> None:
             fast = msgspec.json.decode(encode_span(run, "proj"))
             general = msgspec.json.decode(msgspec.json.encode(span_dict(run, "proj")))
             assert fast == general
-        assert {tuple(sorted(msgspec.json.decode(encode_span(run, "proj"))["inputs"])) for run in runs} == {
-            ("deep", "k", "query"), ("question",)}
+        decoded = [msgspec.json.decode(encode_span(run, "proj")) for run in runs]
+        assert {tuple(sorted(span["inputs"])) for span in decoded} == {("deep", "k", "query"), ("question",)}
+        assert decoded[0]["metadata"] == {"tenant": "t", "v": 1, "2": "two"}  # inherited under its own
     finally:
         tracehound.configure()
