@@ -284,6 +284,18 @@ class Feedback:
     trace_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One evaluator verdict on one run, placed at the run's start time."""
+
+    run_id: str
+    trace_id: str | None
+    key: str
+    at_us: int
+    score: float | None
+    passed: bool
+
+
 class DatasetStore(Protocol):
     """Datasets with versioned examples (``meta.datasets``)."""
 
@@ -351,6 +363,12 @@ class FeedbackStore(Protocol):
     def get_feedback(self, feedback_id: str) -> Feedback | None: ...
 
     def delete_feedback(self, feedback_id: str) -> bool: ...
+
+    def verdicts(self, source: str, start_us: int, end_us: int, *, key: str | None = None,
+                 limit: int = 100_000) -> list[Verdict]:
+        """Feedback of one source placed at its run's start (``source_info["run_start_us"]``, else its
+        creation time) in ``[start_us, end_us)``, oldest first; ``passed`` is ``value["passed"]`` when
+        stored, else ``score >= 0.5``. The online rate series and baselines read this."""
 
     def close(self) -> None: ...
 

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import msgspec
 
-from tracehound.store.base import Feedback
+from tracehound.store.base import Feedback, Verdict
 from tracehound.store.sqlite._locked import LockedConnection
 from tracehound.store.sqlite.connection import connect
 
@@ -60,6 +60,19 @@ class SqliteFeedbackStore:
             sql += " WHERE " + " AND ".join(where)
         rows = self._db.rows(sql + " ORDER BY created_us DESC, id LIMIT ?", [*params, limit])
         return [_feedback(row) for row in rows]
+
+    def verdicts(self, source: str, start_us: int, end_us: int, *, key: str | None = None,
+                 limit: int = 100_000) -> list[Verdict]:
+        at = "coalesce(json_extract(source_info, '$.run_start_us'), created_us)"
+        sql = (f"SELECT run_id, trace_id, key, {at}, score,"
+               " coalesce(json_extract(value, '$.passed'), score >= 0.5, 1) FROM feedback"
+               f" WHERE source = ? AND {at} >= ? AND {at} < ?")
+        params: list[Any] = [source, start_us, end_us]
+        if key is not None:
+            sql += " AND key = ?"
+            params.append(key)
+        rows = self._db.rows(sql + f" ORDER BY {at} LIMIT ?", [*params, limit])
+        return [Verdict(r[0], r[1], r[2], int(r[3]), r[4], bool(r[5])) for r in rows]
 
     def get_feedback(self, feedback_id: str) -> Feedback | None:
         rows = self._db.rows(f"SELECT {_COLUMNS} FROM feedback WHERE id = ?", (feedback_id,))

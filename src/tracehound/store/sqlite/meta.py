@@ -18,6 +18,7 @@ from tracehound.store.sqlite.datasets import SqliteDatasetStore
 from tracehound.store.sqlite.experiments import SqliteExperimentStore
 from tracehound.store.sqlite.prices import SqlitePriceStore
 from tracehound.store.sqlite.sources import SqliteIngestSourceStore
+from tracehound.store.sqlite.review import SqliteOnlineStore, SqliteReviewStore
 from tracehound.timefmt import now_us
 
 
@@ -36,6 +37,8 @@ class SqliteMetaStore:
         self.alerts = SqliteAlertStateStore(shared)
         self.detector_results = SqliteDetectorResultStore(shared)
         self.ingest_sources = SqliteIngestSourceStore(shared)
+        self.online = SqliteOnlineStore(shared)
+        self.reviews = SqliteReviewStore(shared)
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         missing = [name for name in set(names) if name not in self._known]
