@@ -20,6 +20,7 @@ ingest, and what does not fit is dropped and counted (``stats()["dropped"]``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -72,10 +73,8 @@ class PoolFiller:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         if self._thread is not None:
-            try:
+            with contextlib.suppress(queue.Full):
                 self._queue.put(None, timeout=timeout_s)
-            except queue.Full:
-                pass
             self._thread.join(timeout_s)
             self._thread = None
 

@@ -191,9 +191,11 @@ class ReviewStore(Protocol):
         """In the order they were added. ``reviewer`` with ``status="pending"`` lists what that reviewer
         has not annotated yet (``needs_my_review``)."""
 
-    def claim_next(self, queue_id: str, reviewer: str, now_us: int, lease_us: int) -> QueueItem | None:
+    def claim_next(self, queue_id: str, reviewer: str, now_us: int, lease_us: int,
+                   skip: Sequence[str] = ()) -> QueueItem | None:
         """Atomically give ``reviewer`` the oldest pending item they have not annotated and nobody else
-        holds (an expired claim is free again); the reviewer's own live claim is returned first."""
+        holds (an expired claim is free again); the reviewer's own live claim is returned first. Runs in
+        ``skip`` are passed over (and the reviewer's claims on them released)."""
 
     def release_claim(self, queue_id: str, run_id: str, reviewer: str) -> None: ...
 

@@ -28,6 +28,7 @@ def build_app(parent: FastAPI) -> FastAPI:
         feedback,
         info,
         ingest,
+        queues,
         runs,
         sessions,
         unsupported,
@@ -37,7 +38,7 @@ def build_app(parent: FastAPI) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, default_response_class=FastJSON)
     app.state = parent.state
     # The catch-all goes last so every real route is tried first.
-    for module in (info, ingest, runs, sessions, datasets, examples, feedback, unsupported):
+    for module in (info, ingest, runs, sessions, datasets, examples, queues, feedback, unsupported):
         app.include_router(module.router)
     for exc_class, handler in parent.exception_handlers.items():
         app.add_exception_handler(exc_class, handler)

@@ -39,6 +39,7 @@ from tracehound.ui.templating import asset, render
 router = APIRouter(include_in_schema=False)
 
 JSON_SUFFIX = ".json"
+PAGE_MODULES = (__name__, "tracehound.server.routes.review_pages")  # modules whose errors answer an HTML page
 
 
 def _split(value: str) -> tuple[str, bool]:
@@ -61,7 +62,7 @@ def wants_html(request: Request) -> bool:
         return False
     endpoint = request.scope.get("endpoint")
     if endpoint is not None:
-        return getattr(endpoint, "__module__", None) == __name__
+        return getattr(endpoint, "__module__", None) in PAGE_MODULES
     return "text/html" in request.headers.get("accept", "") and not path.startswith(("/api/", "/v1/"))
 
 

@@ -195,19 +195,26 @@ class SqliteReviewStore:
                              [*params, limit, offset])
         return [_item(r) for r in rows]
 
-    def claim_next(self, queue_id: str, reviewer: str, now_us: int, lease_us: int) -> QueueItem | None:
+    def claim_next(self, queue_id: str, reviewer: str, now_us: int, lease_us: int,
+                   skip: Sequence[str] = ()) -> QueueItem | None:
+        skipped = list(skip)[:100]
+        not_skipped = f" AND run_id NOT IN ({', '.join('?' * len(skipped))})" if skipped else ""
         with self._db.transaction() as conn:
+            if skipped:
+                conn.execute("UPDATE queue_items SET claimed_by = NULL, claim_until_us = NULL WHERE queue_id = ?"
+                             f" AND claimed_by = ? AND run_id IN ({', '.join('?' * len(skipped))})",
+                             (queue_id, reviewer, *skipped))
             own = conn.execute(f"SELECT {_ITEM_COLUMNS} FROM queue_items WHERE queue_id = ? AND status = 'pending'"
-                               " AND claimed_by = ? AND claim_until_us > ? ORDER BY seq LIMIT 1",
-                               (queue_id, reviewer, now_us)).fetchone()
+                               f" AND claimed_by = ? AND claim_until_us > ?{not_skipped} ORDER BY seq LIMIT 1",
+                               (queue_id, reviewer, now_us, *skipped)).fetchone()
             if own is not None:
                 return _item(own)
             row = conn.execute(
                 f"SELECT {_ITEM_COLUMNS} FROM queue_items WHERE queue_id = ? AND status = 'pending'"
                 " AND (claimed_by IS NULL OR claim_until_us <= ?)"
                 " AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.queue_id = queue_items.queue_id"
-                " AND a.run_id = queue_items.run_id AND a.reviewer = ?) ORDER BY seq LIMIT 1",
-                (queue_id, now_us, reviewer)).fetchone()
+                f" AND a.run_id = queue_items.run_id AND a.reviewer = ?){not_skipped} ORDER BY seq LIMIT 1",
+                (queue_id, now_us, reviewer, *skipped)).fetchone()
             if row is None:
                 return None
             conn.execute("UPDATE queue_items SET claimed_by = ?, claim_until_us = ? WHERE seq = ?",
