@@ -92,7 +92,8 @@ class _FlaggingFeedback:
 
     def add_feedback(self, items: Sequence[Feedback]) -> None:
         self._feedback.add_feedback(items)
-        flagged = [(i.run_id, i.trace_id) for i in items if isinstance(i.value, dict) and i.value.get("passed") is False]
+        flagged = [(i.run_id, i.trace_id) for i in items
+                   if isinstance(i.value, dict) and i.value.get("passed") is False]
         if flagged:
             self._loop.pools.add("online_flag", None, list(dict.fromkeys(flagged)))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from tracehound.sdk.client._http import Http
 from tracehound.sdk.client.resources import Datasets, Examples, Experiments, Feedback, Runs
+from tracehound.sdk.client.review import Deploys, OnlineRules, Pools, Queues
 
 
 class Client:
@@ -41,6 +42,10 @@ class Client:
         self.experiments = Experiments(http)
         self.feedback = Feedback(http)
         self.runs = Runs(http)
+        self.deploys = Deploys(http)
+        self.online = OnlineRules(http)
+        self.pools = Pools(http)
+        self.queues = Queues(http)
 
     def __repr__(self) -> str:
         return f"<tracehound.Client {self.endpoint}>"

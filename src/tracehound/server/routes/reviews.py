@@ -10,7 +10,8 @@
     GET        /api/v1/queues/{queue}/items               ?status=pending|completed&reviewer=&limit=&offset=
     DELETE     /api/v1/queues/{queue}/items/{run_id}
     POST       /api/v1/queues/{queue}/claim               {reviewer} → the next item (a 10-minute lease) or 204
-    POST       /api/v1/queues/{queue}/items/{run_id}/annotations   {reviewer, labels, reference_output, comment, promote}
+    POST       /api/v1/queues/{queue}/items/{run_id}/annotations
+                                                          {reviewer, labels, reference_output, comment, promote}
     GET        /api/v1/queues/{queue}/annotations
     GET        /api/v1/queues/{queue}/agreement           reviewers' agreement per rubric key
     GET        /api/v1/queues/{queue}/calibration         ?judge_key=judge&label_key=correct  judge vs people
@@ -35,7 +36,7 @@ from tracehound.server.decode import json_body
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
 from tracehound.store.base import Feedback
-from tracehound.store.review import AnnotationQueue, Annotation, FeedbackToken, Pool, PoolMember, QueueItem
+from tracehound.store.review import Annotation, AnnotationQueue, FeedbackToken, Pool, PoolMember, QueueItem
 from tracehound.timefmt import iso, now_us, parse_time_us
 
 router = APIRouter()
