@@ -104,6 +104,11 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("detect_interval_s", 0.0,
             "Server: run the scheduled detectors (the rules file's [detectors] tables, else all that need no"
             " lists) every this many seconds and save their results; 0 turns scheduling off.", float),
+    Setting("online_workers", 2, "Server: threads that run online evaluator rules (judges wait on the network).",
+            int),
+    Setting("online_queue_limit", 1000,
+            "Server: traces waiting for online evaluation or pool filling; past it they are dropped and counted.",
+            int),
     Setting("judge_base_url", None, "Evals: OpenAI-compatible base URL of the LLM judge (e.g. https://api.openai.com/v1)."),
     Setting("judge_model", None, "Evals: the judge's pinned model id (a dated snapshot, not an alias)."),
     Setting("judge_api_key", None, "Evals: API key for the judge endpoint (sent as a Bearer token, never logged)."),
@@ -151,6 +156,8 @@ class Settings:
     alert_interval_s: float = 5.0
     public_url: str | None = None
     detect_interval_s: float = 0.0
+    online_workers: int = 2
+    online_queue_limit: int = 1000
     judge_base_url: str | None = None
     judge_model: str | None = None
     judge_api_key: str | None = None

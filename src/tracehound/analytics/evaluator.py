@@ -66,6 +66,8 @@ class Evaluator:
         self._traces: OrderedDict[str, _TraceTally] = OrderedDict()
         self._last_windowed_us = 0
         self._evaluating = threading.Lock()  # the thread and POST /alerts/evaluate must not both step a state
+        # Windowed kinds evaluated elsewhere (the review loop's online_rate and drift): kind → (rule, now) → breaches.
+        self.extra_kinds: dict[str, Any] = {}
         self.evaluations = 0
 
     # Lifecycle --------------------------------------------------------------------------------
@@ -124,7 +126,8 @@ class Evaluator:
         silences = self.alerts.silences(now)
         recorded = []
         for rule in rules:
-            if rule.kind in ("error_rate", "latency_regression", "threshold") and not windowed_due:
+            if (rule.kind in ("error_rate", "latency_regression", "threshold") or rule.kind in self.extra_kinds) \
+                    and not windowed_due:
                 continue
             breaches = self._breaches(rule, now)
             keys = set(breaches) | {key for (rule_id, key) in states if rule_id == rule.id}
@@ -229,6 +232,10 @@ class Evaluator:
 
     # Breaches ---------------------------------------------------------------------------------
     def _breaches(self, rule: Rule, now: int) -> dict[str, Breach]:
+        if rule.kind in self.extra_kinds:
+            return self.extra_kinds[rule.kind](rule, now)  # type: ignore[no-any-return]
+        if rule.kind in ("online_rate", "drift"):
+            return {}  # this server runs without the review loop
         window_us = parse_duration_us(rule.param("window"))
         if rule.kind in ("loop", "context_window", "run_tokens"):
             found = {}

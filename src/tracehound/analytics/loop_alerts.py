@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Final
 
+from tracehound.analytics.alerts import Breach
 from tracehound.analytics.baseline import compare, rate_of
 from tracehound.analytics.drift import compare_windows
 from tracehound.analytics.metrics import parse_duration_us
@@ -33,20 +34,7 @@ from tracehound.errors import QueryError
 from tracehound.store.base import Verdict
 from tracehound.timefmt import parse_time_us
 
-KINDS: Final = ("online_rate", "drift")
-DEFAULTS: Final[dict[str, dict[str, Any]]] = {
-    "online_rate": {"window": "1h", "baseline_days": 7, "min_runs": 20, "min_delta": 0.0, "threshold": 0.0},
-    "drift": {"window": "1h", "baseline": "7d", "min_members": 20, "threshold": 0.0},
-}
 DAY_US: Final = 86_400_000_000
-
-
-def check_params(kind: str, rule_id: str, params: dict[str, Any]) -> None:
-    """Raises ``QueryError`` naming what an online_rate or drift rule lacks."""
-    if kind == "online_rate" and not isinstance(params.get("rule"), str):
-        raise QueryError(f"rule {rule_id}: an online_rate rule names its online evaluator `rule`", field="rule")
-    if kind == "drift" and not isinstance(params.get("pool"), str):
-        raise QueryError(f"rule {rule_id}: a drift rule names its drift `pool`", field="pool")
 
 
 def windows(params: dict[str, Any], now: int, deploy_us: int | None) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -106,3 +94,27 @@ def drift_status(params: dict[str, Any], now: int, reviews: Any, feedback: Any =
                              min_members=int(params.get("min_members", 20)))
     return {"pool": pool.name, "shifts": [s.to_dict() for s in shifts],
             "evidence": [m.trace_id for m in current[:20]]}
+
+
+def online_rate_breaches(rule: Any, now: int, feedback: Any, online: Any) -> dict[str, Breach]:
+    """Per evaluator key: a breach while its rate is above the baseline (the ``online_rate`` kind)."""
+    params = {name: rule.param(name) for name in ("rule", "key", "window", "baseline_days", "baseline_start",
+                                                  "baseline_end", "min_runs", "min_delta")}
+    params = {k: v for k, v in params.items() if v is not None}
+    found = {}
+    for key, status in online_rate_status(params, now, feedback, online, rule.project).items():
+        if status["above_baseline"]:
+            current, baseline = status["current"], status["baseline"]
+            found[key] = Breach(current["rate"], f"online rule {params['rule']}: {key} flags {current['rate']:.1%}"
+                                f" of {current['n']} runs, baseline {baseline['rate']:.1%} of {baseline['n']}"
+                                f" (z={status['z']})", status["evidence"])
+    return found
+
+
+def drift_breaches(rule: Any, now: int, reviews: Any) -> dict[str, Breach]:
+    """Per statistic: a breach while the drift pool's recent traffic differs from its baseline."""
+    params = {name: rule.param(name) for name in ("pool", "window", "baseline", "min_members", "thresholds")}
+    status = drift_status({k: v for k, v in params.items() if v is not None}, now, reviews)
+    return {shift["statistic"]: Breach(shift["value"], f"pool {status.get('pool')}: {shift['statistic']} shifted"
+                                       f" ({shift['value']} > {shift['threshold']})", status.get("evidence", []))
+            for shift in status.get("shifts", []) if shift["shifted"]}

@@ -37,7 +37,7 @@ MODEL_CONTEXT: Final[dict[str, int]] = {
 }
 
 KINDS: Final = ("loop", "context_window", "error_rate", "latency_regression", "run_tokens", "empty_retrieval",
-                "threshold")
+                "threshold", "online_rate", "drift")
 DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "loop": {"threshold": 3, "window": "15m"},
     "context_window": {"threshold": 0.8, "window": "15m"},
@@ -47,6 +47,9 @@ DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "run_tokens": {"threshold": 3.0, "window": "15m", "baseline_runs": 1000, "min_baseline_runs": 20},
     "empty_retrieval": {"threshold": 0.01, "window": "15m", "min_calls": 20},
     "threshold": {"metric": "error_rate", "op": ">", "threshold": 0.0, "window": "15m", "min_calls": 1},
+    # the review loop's kinds (analytics/loop_alerts.py): an online evaluator above baseline, drift in a pool
+    "online_rate": {"window": "1h", "baseline_days": 7, "min_runs": 20, "min_delta": 0.0, "threshold": 0.0},
+    "drift": {"window": "1h", "baseline": "7d", "min_members": 20, "threshold": 0.0},
 }
 METRICS: Final = ("calls", "errors", "error_rate", "success_rate", "p50_ms", "p95_ms", "p99_ms", "avg_ms",
                   "total_tokens", "prompt_tokens", "completion_tokens", "cost")
@@ -91,6 +94,10 @@ def rule_from_dict(data: dict[str, Any], *, source: str = "api") -> Rule:
         raise QueryError(f"rule {rule_id}: `kind` must be one of {', '.join(KINDS)}", field="kind")
     params = dict(data.get("params") or {})
     params.update({k: v for k, v in data.items() if k not in _RULE_KEYS})
+    if kind == "online_rate" and not isinstance(params.get("rule"), str):
+        raise QueryError(f"rule {rule_id}: an online_rate rule names its online evaluator `rule`", field="rule")
+    if kind == "drift" and not isinstance(params.get("pool"), str):
+        raise QueryError(f"rule {rule_id}: a drift rule names its drift `pool`", field="pool")
     if kind == "threshold" and params.get("metric", "error_rate") not in METRICS:
         raise QueryError(f"rule {rule_id}: `metric` must be one of {', '.join(METRICS)}", field="metric")
     channels = data.get("channels") or []
@@ -109,6 +116,7 @@ class RulesFile:
     rules: list[Rule]
     models: dict[str, int]
     detectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # scheduled detector → params
+    online: list[dict[str, Any]] = field(default_factory=list)  # [[online]] evaluator rules (analytics/online.py)
 
 
 def load_rules_file(path: str | Path) -> RulesFile:
@@ -132,7 +140,8 @@ def load_rules_file(path: str | Path) -> RulesFile:
     except (OSError, ValueError, QueryError) as exc:
         raise ConfigError(f"{path}: {exc}", setting="TRACEHOUND_ALERT_RULES_FILE") from None
     detectors = {str(name): dict(params or {}) for name, params in (data.get("detectors") or {}).items()}
-    return RulesFile(rules, {str(k): int(v) for k, v in (data.get("models") or {}).items()}, detectors)
+    online = [dict(item) for item in data.get("online") or [] if isinstance(item, dict)]
+    return RulesFile(rules, {str(k): int(v) for k, v in (data.get("models") or {}).items()}, detectors, online)
 
 
 def context_window(model: str | None, extra: dict[str, int] | None = None) -> int | None:

@@ -8,6 +8,8 @@ from tracehound.analytics.alerts import AlertStore
 from tracehound.analytics.detectors.results import DetectorResultStore
 from tracehound.analytics.detectors.schedule import DetectorScheduler, default_plan
 from tracehound.analytics.evaluator import Evaluator
+from tracehound.analytics.loop_alerts import drift_breaches, online_rate_breaches
+from tracehound.analytics.loop_service import Loop
 from tracehound.analytics.rules import load_rules_file
 
 
@@ -28,10 +30,27 @@ def start_alerts(services: Any) -> Evaluator | None:
     services.detector_scheduler = DetectorScheduler(services.spans, services.detector_results, plan,
                                                     settings.detect_interval_s)
     services.detector_scheduler.start()
+    services.loop = start_loop(services, evaluator, rules_file.online if rules_file else [])
     return evaluator
 
 
+def start_loop(services: Any, evaluator: Evaluator, online_rules: list[dict[str, Any]]) -> Loop:
+    """The review loop: online rules and pools fed by commits, and their alert kinds on the evaluator."""
+    settings = services.settings
+    loop = Loop(services.spans, services.meta, services.feedback, file_rules=online_rules, settings=settings,
+                workers=settings.online_workers, queue_limit=settings.online_queue_limit)
+    services.pipeline.on_commit.append(loop.notify)
+    evaluator.extra_kinds["online_rate"] = lambda rule, now: online_rate_breaches(rule, now, services.feedback,
+                                                                                 services.meta.online)
+    evaluator.extra_kinds["drift"] = lambda rule, now: drift_breaches(rule, now, services.meta.reviews)
+    loop.start()
+    return loop
+
+
 def stop_alerts(services: Any) -> None:
+    loop = getattr(services, "loop", None)
+    if loop is not None:
+        loop.stop()
     scheduler = getattr(services, "detector_scheduler", None)
     if scheduler is not None:
         scheduler.stop()

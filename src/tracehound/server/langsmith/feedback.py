@@ -88,6 +88,7 @@ async def create_feedback(request: Request, svc: Services = Depends(services),
 
     item = to_feedback(await json_object(request, svc.settings.max_request_bytes))
     await run_in_threadpool(svc.feedback.add_feedback, [item])
+    svc.loop.on_feedback([item])
     touched = await run_in_threadpool(experiments_of_feedback, state, [item])
     if touched:
         state.sync.touch(touched)

@@ -63,6 +63,7 @@ async def create_feedback(request: Request, svc: Services = Depends(services)) -
     stamp = now_us()
     items = [to_feedback(item, stamp) for item in bodies]
     svc.feedback.add_feedback(items)
+    svc.loop.on_feedback(items)  # thumbs down and low CSAT fill failure pools
     if isinstance(body, FeedbackBatch):
         return FastJSON({"feedback": [feedback_record(item) for item in items]}, status_code=201)
     return FastJSON(feedback_record(items[0]), status_code=201)

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import msgspec
 
-from tracehound.errors import Conflict, NotFound
+from tracehound.errors import Conflict, NotFound, StoreError
 from tracehound.store.review import (
     Annotation,
     AnnotationQueue,
@@ -87,8 +87,10 @@ class SqliteReviewStore:
                              " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name,"
                              " project = excluded.project, kind = excluded.kind, definition = excluded.definition",
                              (pool.id, pool.name, pool.project, pool.kind, pool.created_us, _json(definition)))
-        except sqlite3.IntegrityError:
-            raise Conflict(f"a pool named {pool.name!r} exists already", field="name") from None
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise Conflict(f"a pool named {pool.name!r} exists already", field="name") from None
+            raise
 
     def get_pool(self, id_or_name: str) -> Pool | None:
         rows = self._db.rows("SELECT id, name, project, kind, created_us, definition FROM pools"
@@ -134,9 +136,11 @@ class SqliteReviewStore:
             with self._db.transaction() as conn:
                 conn.execute("INSERT INTO annotation_queues (id, name, created_us, definition) VALUES (?, ?, ?, ?)",
                              (queue.id, queue.name, queue.created_us, _json(_queue_definition(queue))))
-        except sqlite3.IntegrityError:
-            raise Conflict(f"an annotation queue named {queue.name!r} (or with id {queue.id}) exists already",
-                           field="name") from None
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise Conflict(f"an annotation queue named {queue.name!r} (or with id {queue.id}) exists already",
+                               field="name") from None
+            raise
         return queue
 
     def get_queue(self, id_or_name: str) -> AnnotationQueue | None:
@@ -159,8 +163,10 @@ class SqliteReviewStore:
             with self._db.transaction() as conn:
                 conn.execute("UPDATE annotation_queues SET name = ?, definition = ? WHERE id = ?",
                              (updated.name, _json(_queue_definition(updated)), current.id))
-        except sqlite3.IntegrityError:
-            raise Conflict(f"an annotation queue named {updated.name!r} exists already", field="name") from None
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise Conflict(f"an annotation queue named {updated.name!r} exists already", field="name") from None
+            raise
         return updated
 
     def delete_queue(self, queue_id: str) -> bool:
