@@ -107,9 +107,9 @@ cooldown_s = 0
 """)
     env = {"TRACEHOUND_ALERT_RULES_FILE": str(rules), "TRACEHOUND_ALERT_INTERVAL_S": "0.2",
            "TRACEHOUND_JUDGE_BASE_URL": judge_url, "TRACEHOUND_JUDGE_MODEL": "judge-2026-01-01"}
-    with running_server(tmp_path / "data", env=env) as port:
+    with running_server(tmp_path / "data", env=env) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}",
+                                                                           timeout=30) as api:
         base = f"http://127.0.0.1:{port}"
-        api = httpx.Client(base_url=base, timeout=30)
         queue = api.post("/api/v1/queues", json={"name": "triage", "project": "support", "dataset": "refunds-golden",
                                                 "rubric": [{"key": "correct", "values": ["pass", "fail"]}]})
         assert queue.status_code == 201, queue.text
@@ -127,7 +127,7 @@ cooldown_s = 0
                     for i in range(12)])
 
         def rate_above() -> bool:
-            series = api.get("/api/v1/online-rules/refund-accuracy/series", params={"start": "-1d"}).json()
+            series = api.get("/api/v1/online-rules/refund-accuracy/series", params={"start": "-1d", "min_runs": 5}).json()
             return bool(series["baseline"].get("judge", {}).get("above_baseline"))
 
         assert wait_until(rate_above, 60), api.get("/api/v1/online-rules").json()
@@ -184,7 +184,7 @@ cooldown_s = 0
         assert api.post("/api/v1/deploys", json={"project": "support", "version": "v43"}).status_code == 201
         send(base, [turn(GOOD, now_us() + i * 1_000, f"fixed-{i}") for i in range(8)])
         assert wait_until(lambda: not rate_above(), 60)
-        assert wait_until(lambda: alert_state(base) in ("resolved", "ok"), 30)
+        assert wait_until(lambda: alert_state(base) in ("resolved", "ok"), 30), api.get("/api/v1/alerts").json()
         history = [e["to"] for e in api.get("/api/v1/alerts/history", params={"rule_id": "refunds-regressed"}
                                             ).json()["events"]]
         assert "firing" in history and "resolved" in history

@@ -96,13 +96,16 @@ def drift_status(params: dict[str, Any], now: int, reviews: Any, feedback: Any =
             "evidence": [m.trace_id for m in current[:20]]}
 
 
-def online_rate_breaches(rule: Any, now: int, feedback: Any, online: Any) -> dict[str, Breach]:
-    """Per evaluator key: a breach while its rate is above the baseline (the ``online_rate`` kind)."""
+def online_rate_breaches(rule: Any, now: int, feedback: Any, online: Any,
+                         project: str | None = None) -> dict[str, Breach]:
+    """Per evaluator key: a breach while its rate is above the baseline (the ``online_rate`` kind).
+
+    ``project`` (the online rule's, unless the alert rule names one) picks the deploy markers."""
     params = {name: rule.param(name) for name in ("rule", "key", "window", "baseline_days", "baseline_start",
                                                   "baseline_end", "min_runs", "min_delta")}
     params = {k: v for k, v in params.items() if v is not None}
     found = {}
-    for key, status in online_rate_status(params, now, feedback, online, rule.project).items():
+    for key, status in online_rate_status(params, now, feedback, online, rule.project or project).items():
         if status["above_baseline"]:
             current, baseline = status["current"], status["baseline"]
             found[key] = Breach(current["rate"], f"online rule {params['rule']}: {key} flags {current['rate']:.1%}"

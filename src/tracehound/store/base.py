@@ -31,6 +31,7 @@ from tracehound.sdk.prices import PriceRow
 from tracehound.store.alerting import AlertStateStore, DetectorResultStore
 from tracehound.store.analytics import SpanAnalytics
 from tracehound.store.detector_queries import DetectorQueries
+from tracehound.store.review import OnlineStore, ReviewStore
 from tracehound.store.rollups import DroppedStore, RollupReader
 from tracehound.store.runs import LookupReader, RunReader
 from tracehound.store.sources import IngestSourceStore
@@ -154,6 +155,8 @@ class MetaStore(Protocol):
     alerts: AlertStateStore
     detector_results: DetectorResultStore
     ingest_sources: IngestSourceStore
+    online: OnlineStore  # online evaluator rules, deploy markers (store/review.py)
+    reviews: ReviewStore  # pools, annotation queues, presigned feedback tokens (store/review.py)
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         """Create the projects that do not exist yet; existing ones are left alone (safe from many nodes)."""

@@ -3,7 +3,8 @@
     GET    /api/v1/online-rules                      rules (file and API) and the worker pool's counters
     PUT    /api/v1/online-rules/{id}                 create or replace {project, filter, sample_rate, evaluators}
     DELETE /api/v1/online-rules/{id}
-    GET    /api/v1/online-rules/{id}/series          ?start=-7d&end=now&bucket=1h&key= rate per bucket,
+    GET    /api/v1/online-rules/{id}/series          ?start=-7d&end=now&bucket=1h&key=&window=1h&baseline_days=7
+                                                     &min_runs=20 rate per bucket,
                                                      baseline vs now (see analytics/loop_alerts.py), deploys
     POST   /api/v1/online-rules/{id}/backfill        {start, end, limit} evaluate past traces now
     POST   /api/v1/deploys                           {project, version, description?, at?}
@@ -72,7 +73,7 @@ def delete_online_rule(rule_id: str, svc: Services = Depends(services)) -> FastJ
 @router.get("/api/v1/online-rules/{rule_id}/series", response_class=FastJSON)
 def online_rule_series(rule_id: str, start: str = "-7d", end: str | None = None, bucket: str = "1h",
                        key: str | None = None, window: str | None = None, baseline_days: float | None = None,
-                       svc: Services = Depends(services)) -> FastJSON:
+                       min_runs: int = 20, svc: Services = Depends(services)) -> FastJSON:
     """The rule's flag rate per bucket, per evaluator key, with the baseline-vs-now test and the deploys."""
     rule = rule_by_id(svc.loop, rule_id)
     now = now_us()
@@ -86,7 +87,7 @@ def online_rule_series(rule_id: str, start: str = "-7d", end: str | None = None,
     keys = sorted({v.key for v in verdicts} | {online_rules.evaluator_key(s) for s in rule.evaluators})
     if key:
         keys = [key]
-    params: dict[str, Any] = {"rule": rule.id, "key": key, "window": window or "1h"}
+    params: dict[str, Any] = {"rule": rule.id, "key": key, "window": window or "1h", "min_runs": min_runs}
     if baseline_days is not None:
         params["baseline_days"] = baseline_days
     status = online_rate_status(params, end_us, svc.feedback, svc.meta.online, rule.project)

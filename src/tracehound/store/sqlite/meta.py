@@ -17,8 +17,8 @@ from tracehound.store.sqlite.connection import connect
 from tracehound.store.sqlite.datasets import SqliteDatasetStore
 from tracehound.store.sqlite.experiments import SqliteExperimentStore
 from tracehound.store.sqlite.prices import SqlitePriceStore
-from tracehound.store.sqlite.sources import SqliteIngestSourceStore
 from tracehound.store.sqlite.review import SqliteOnlineStore, SqliteReviewStore
+from tracehound.store.sqlite.sources import SqliteIngestSourceStore
 from tracehound.timefmt import now_us
 
 
