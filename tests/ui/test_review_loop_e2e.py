@@ -127,7 +127,8 @@ cooldown_s = 0
                     for i in range(12)])
 
         def rate_above() -> bool:
-            series = api.get("/api/v1/online-rules/refund-accuracy/series", params={"start": "-1d", "min_runs": 5}).json()
+            series = api.get("/api/v1/online-rules/refund-accuracy/series",
+                             params={"start": "-1d", "min_runs": 5}).json()
             return bool(series["baseline"].get("judge", {}).get("above_baseline"))
 
         assert wait_until(rate_above, 60), api.get("/api/v1/online-rules").json()

@@ -20,7 +20,17 @@ from tracehound.server.routes import datasets as datasets_routes
 from tracehound.server.routes import detectors as detectors_routes
 from tracehound.server.routes import experiments as experiments_routes
 from tracehound.server.routes import feedback as feedback_routes
-from tracehound.server.routes import lookups, otlp, projects, review_pages, runs, sessions, spans, traces
+from tracehound.server.routes import (
+    langsmith_links,
+    lookups,
+    otlp,
+    projects,
+    review_pages,
+    runs,
+    sessions,
+    spans,
+    traces,
+)
 from tracehound.server.routes import metrics as metrics_routes
 from tracehound.server.routes import online as online_routes
 from tracehound.server.routes import pages as pages_routes
@@ -34,7 +44,7 @@ ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.r
 ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
 ROUTERS += (sampling_routes.router,)
 ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router, prices_routes.router)
-ROUTERS += (online_routes.router, reviews_routes.router, review_pages.router)
+ROUTERS += (online_routes.router, reviews_routes.router, review_pages.router, langsmith_links.router)
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path
 
 

@@ -210,11 +210,16 @@ async def create_tokens(request: Request, svc: Services = Depends(services)) -> 
     return FastJSON(tokens if isinstance(body, list) else tokens[0])
 
 
+@router.options("/feedback/tokens/{token_id}", include_in_schema=False)
+def token_preflight(token_id: str) -> Response:
+    return native.token_preflight(token_id)
+
+
 @router.get("/feedback/tokens/{token_id}")
 def redeem_get(token_id: str, score: float | None = None, value: str | None = None, comment: str | None = None,
                svc: Services = Depends(services)) -> FastJSON:
     item = native.redeem(svc, token_id, score, value, comment, {"via": "presigned_get"})
-    return FastJSON({"id": item.id})
+    return FastJSON({"id": item.id}, headers=native.CORS)
 
 
 @router.post("/feedback/tokens/{token_id}")
@@ -229,4 +234,4 @@ async def redeem_post(token_id: str, request: Request, svc: Services = Depends(s
     item = native.redeem(svc, token_id, body.get("score"), body.get("value"), body.get("comment"),
                          {"via": "langsmith", **({"correction": body["correction"]} if body.get("correction") else {}),
                           **({"metadata": body["metadata"]} if body.get("metadata") else {})})
-    return FastJSON({"id": item.id})
+    return FastJSON({"id": item.id}, headers=native.CORS)

@@ -400,14 +400,14 @@ async def create_token(request: Request, svc: Services = Depends(services)) -> F
                                 body.config), status_code=201)
 
 
-_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
          "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "600"}
 
 
 @router.options("/api/v1/feedback/tokens/{token_id}", include_in_schema=False)
 def token_preflight(token_id: str) -> Response:
     """A product's page on another origin posts to the presigned URL: allow it, and only it."""
-    return Response(status_code=204, headers=_CORS)
+    return Response(status_code=204, headers=CORS)
 
 
 def redeem(svc: Services, token_id: str, score: Any, value: Any, comment: Any, source_info: dict[str, Any]) -> Feedback:
@@ -446,7 +446,7 @@ def redeem_get(token_id: str, score: float | None = None, value: str | None = No
                svc: Services = Depends(services)) -> FastJSON:
     """``<url>?score=1`` from a link or an image beacon."""
     item = redeem(svc, token_id, score, value, comment, {"via": "presigned_get"})
-    return FastJSON({"id": item.id, "run_id": item.run_id, "key": item.key}, headers=_CORS)
+    return FastJSON({"id": item.id, "run_id": item.run_id, "key": item.key}, headers=CORS)
 
 
 @router.post("/api/v1/feedback/tokens/{token_id}", response_class=FastJSON)
@@ -454,4 +454,4 @@ async def redeem_post(token_id: str, request: Request, svc: Services = Depends(s
     body = await json_body(request, dict[str, Any], 64 * 1024)  # type: ignore[arg-type]
     item = redeem(svc, token_id, body.get("score"), body.get("value"), body.get("comment"),
                   {"via": "presigned_post", **({"metadata": body["metadata"]} if body.get("metadata") else {})})
-    return FastJSON({"id": item.id, "run_id": item.run_id, "key": item.key}, headers=_CORS)
+    return FastJSON({"id": item.id, "run_id": item.run_id, "key": item.key}, headers=CORS)
