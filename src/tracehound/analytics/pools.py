@@ -227,6 +227,42 @@ class PoolFiller:
         return added
 
 
+def new_pool(reviews: Any, *, name: str, project: str, kind: str = "failure", reasons: Sequence[str] = (),
+             filter_text: str | None = None, sample_rate: float = 0.05, queue_id: str | None = None,
+             params: dict[str, Any] | None = None) -> Pool:
+    """Validate and store a new pool.
+
+    Raises:
+        QueryError: naming the bad field (a taken name included).
+    """
+    import uuid
+
+    from tracehound.errors import QueryError
+    from tracehound.query.runs import parse_checked
+
+    if not 0 < len(name) <= 256:
+        raise QueryError("a pool `name` is 1 to 256 characters", field="name")
+    if not project:
+        raise QueryError("a pool belongs to a `project`", field="project")
+    if kind not in KINDS:
+        raise QueryError("`kind` is failure or drift", field="kind")
+    unknown = [r for r in reasons if r not in REASONS]
+    if unknown:
+        raise QueryError(f"unknown reason(s) {', '.join(unknown)}; reasons: {', '.join(REASONS)}", field="reasons")
+    if kind == "failure" and not reasons:
+        raise QueryError(f"a failure pool lists its `reasons` ({', '.join(REASONS)})", field="reasons")
+    if not 0 < sample_rate <= 1:
+        raise QueryError("`sample_rate` must be above 0 and at most 1", field="sample_rate")
+    if filter_text:
+        parse_checked(filter_text, now_us(), "filter")
+    if reviews.get_pool(name) is not None:
+        raise QueryError(f"a pool named {name!r} exists already", field="name")
+    pool = Pool(str(uuid.uuid4()), name, project, kind, now_us(), filter_text or None, list(dict.fromkeys(reasons)),
+                sample_rate, queue_id, dict(params or {}))
+    reviews.put_pool(pool)
+    return pool
+
+
 def _matches(spans: Any, filter_text: str, run_id: str) -> bool:
     from tracehound.query.runs import RunQuery, list_runs
 

@@ -64,6 +64,37 @@ def check_labels(queue: AnnotationQueue, labels: dict[str, Any]) -> None:
             raise QueryError(f"label {key!r} takes one of {', '.join(map(str, values))}", field=f"labels.{key}")
 
 
+def check_rubric(rubric: list[dict[str, Any]]) -> None:
+    """Raises ``QueryError`` naming the rubric item that is malformed."""
+    for index, item in enumerate(rubric):
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
+            raise QueryError("each rubric item has a `key`", field=f"rubric[{index}].key")
+        if item.get("kind", "label") not in ("label", "score"):
+            raise QueryError("a rubric item's `kind` is label or score", field=f"rubric[{index}].kind")
+        values = item.get("values")
+        if values is not None and (not isinstance(values, list) or not values):
+            raise QueryError("`values` lists the labels a reviewer picks from", field=f"rubric[{index}].values")
+
+
+def create_queue(reviews: Any, *, name: str, project: str | None = None, description: str | None = None,
+                 rubric_instructions: str | None = None, rubric: list[dict[str, Any]] | None = None,
+                 reviewers_per_item: int = 1, dataset: str | None = None,
+                 queue_id: str | None = None) -> AnnotationQueue:
+    """Validate and store a new queue.
+
+    Raises:
+        QueryError: naming the bad field. Conflict: the name is taken.
+    """
+    if not 0 < len(name) <= 256:
+        raise QueryError("a queue `name` is 1 to 256 characters", field="name")
+    if not 1 <= reviewers_per_item <= 20:
+        raise QueryError("`reviewers_per_item` must be 1 to 20", field="reviewers_per_item")
+    check_rubric(list(rubric or []))
+    queue = AnnotationQueue(queue_id or str(uuid.uuid4()), name, now_us(), project, description,
+                            rubric_instructions, list(rubric or []), reviewers_per_item, dataset)
+    return reviews.create_queue(queue)  # type: ignore[no-any-return]
+
+
 @dataclass
 class Stores:
     """What annotating touches: the meta store (queues, datasets), feedback and spans."""

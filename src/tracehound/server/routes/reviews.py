@@ -28,8 +28,7 @@ import msgspec
 from fastapi import APIRouter, Depends, Request, Response
 
 from tracehound.analytics.loop_alerts import drift_status
-from tracehound.analytics.pools import KINDS as POOL_KINDS
-from tracehound.analytics.pools import REASONS
+from tracehound.analytics.pools import new_pool
 from tracehound.errors import NotFound, QueryError
 from tracehound.evals import review
 from tracehound.server.decode import json_body
@@ -83,29 +82,9 @@ def get_pool(svc: Services, pool: str) -> Pool:
 @router.post("/api/v1/pools", response_class=FastJSON, status_code=201)
 async def create_pool(request: Request, svc: Services = Depends(services)) -> FastJSON:
     body = await json_body(request, PoolBody, svc.settings.max_request_bytes)
-    if not 0 < len(body.name) <= 256:
-        raise QueryError("a pool `name` is 1 to 256 characters", field="name")
-    if body.kind not in POOL_KINDS:
-        raise QueryError("`kind` is failure or drift", field="kind")
-    unknown = [r for r in body.reasons if r not in REASONS]
-    if unknown:
-        raise QueryError(f"unknown reason(s) {', '.join(unknown)}; reasons: {', '.join(REASONS)}", field="reasons")
-    if body.kind == "failure" and not body.reasons:
-        raise QueryError(f"a failure pool lists its `reasons` ({', '.join(REASONS)})", field="reasons")
-    if not 0 < body.sample_rate <= 1:
-        raise QueryError("`sample_rate` must be above 0 and at most 1", field="sample_rate")
-    if body.filter:
-        from tracehound.query.runs import parse_checked
-
-        parse_checked(body.filter, now_us(), "filter")
-    queue_id = None
-    if body.queue:
-        queue_id = _queue(svc, body.queue).id
-    pool = Pool(str(uuid.uuid4()), body.name, body.project, body.kind, now_us(), body.filter or None,
-                list(dict.fromkeys(body.reasons)), body.sample_rate, queue_id, body.params)
-    if svc.meta.reviews.get_pool(body.name) is not None:
-        raise QueryError(f"a pool named {body.name!r} exists already", field="name")
-    svc.meta.reviews.put_pool(pool)
+    queue_id = _queue(svc, body.queue).id if body.queue else None
+    pool = new_pool(svc.meta.reviews, name=body.name, project=body.project, kind=body.kind, reasons=body.reasons,
+                    filter_text=body.filter, sample_rate=body.sample_rate, queue_id=queue_id, params=body.params)
     svc.loop.invalidate()
     return FastJSON(pool_record(pool, 0), status_code=201)
 
@@ -181,17 +160,6 @@ class QueuePatch(msgspec.Struct, forbid_unknown_fields=True):
     dataset: str | None = None
 
 
-def check_rubric(rubric: list[dict[str, Any]]) -> None:
-    for index, item in enumerate(rubric):
-        if not isinstance(item.get("key"), str) or not item["key"]:
-            raise QueryError("each rubric item has a `key`", field=f"rubric[{index}].key")
-        if item.get("kind", "label") not in ("label", "score"):
-            raise QueryError("a rubric item's `kind` is label or score", field=f"rubric[{index}].kind")
-        values = item.get("values")
-        if values is not None and (not isinstance(values, list) or not values):
-            raise QueryError("`values` lists the labels a reviewer picks from", field=f"rubric[{index}].values")
-
-
 def queue_record(queue: AnnotationQueue) -> dict[str, Any]:
     return {"id": queue.id, "name": queue.name, "project": queue.project, "description": queue.description,
             "rubric_instructions": queue.rubric_instructions, "rubric": queue.rubric,
@@ -220,14 +188,9 @@ def _queue(svc: Services, queue: str) -> AnnotationQueue:
 
 def new_queue(svc: Services, body: QueueBody) -> AnnotationQueue:
     """Validate and create a queue (shared with the LangSmith route)."""
-    if not 0 < len(body.name) <= 256:
-        raise QueryError("a queue `name` is 1 to 256 characters", field="name")
-    if not 1 <= body.reviewers_per_item <= 20:
-        raise QueryError("`reviewers_per_item` must be 1 to 20", field="reviewers_per_item")
-    check_rubric(body.rubric)
-    queue = AnnotationQueue(body.id or str(uuid.uuid4()), body.name, now_us(), body.project, body.description,
-                            body.rubric_instructions, body.rubric, body.reviewers_per_item, body.dataset)
-    return svc.meta.reviews.create_queue(queue)
+    return review.create_queue(svc.meta.reviews, name=body.name, project=body.project, description=body.description,
+                               rubric_instructions=body.rubric_instructions, rubric=body.rubric,
+                               reviewers_per_item=body.reviewers_per_item, dataset=body.dataset, queue_id=body.id)
 
 
 @router.post("/api/v1/queues", response_class=FastJSON, status_code=201)
@@ -251,7 +214,7 @@ async def update_queue(queue: str, request: Request, svc: Services = Depends(ser
     body = await json_body(request, QueuePatch, svc.settings.max_request_bytes)
     found = _queue(svc, queue)
     if body.rubric is not None:
-        check_rubric(body.rubric)
+        review.check_rubric(body.rubric)
     changes = {f: getattr(body, f) for f in QueuePatch.__struct_fields__ if getattr(body, f) is not None}
     return FastJSON(queue_record(svc.meta.reviews.update_queue(found.id, **changes)))
 
