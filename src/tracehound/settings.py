@@ -109,6 +109,8 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("online_queue_limit", 1000,
             "Server: traces waiting for online evaluation or pool filling; past it they are dropped and counted.",
             int),
+    Setting("worst_sessions_queue", None,
+            "Server: annotation queue the scheduled worst_sessions detector feeds (created on first use)."),
     Setting("judge_base_url", None, "Evals: OpenAI-compatible base URL of the LLM judge (e.g. https://api.openai.com/v1)."),
     Setting("judge_model", None, "Evals: the judge's pinned model id (a dated snapshot, not an alias)."),
     Setting("judge_api_key", None, "Evals: API key for the judge endpoint (sent as a Bearer token, never logged)."),
@@ -158,6 +160,7 @@ class Settings:
     detect_interval_s: float = 0.0
     online_workers: int = 2
     online_queue_limit: int = 1000
+    worst_sessions_queue: str | None = None
     judge_base_url: str | None = None
     judge_model: str | None = None
     judge_api_key: str | None = None

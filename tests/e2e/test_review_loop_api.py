@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -213,3 +214,25 @@ def test_annotations_follow_the_rubric_and_claims_the_reviewers(api: httpx.Clien
     example = done.json()["annotation"]["example_id"]
     assert api.get(f"/api/v1/examples/{example}").json()["metadata"]["human_label"] == "pass"
     assert api.get("/queues/rubric-q.json").json()["queue"]["completed_count"] == 1
+
+
+def test_scheduled_detectors_feed_the_worst_sessions_queue_and_detector_pools(tmp_path: Path) -> None:
+    env = {"TRACEHOUND_DETECT_INTERVAL_S": "0.5", "TRACEHOUND_WORST_SESSIONS_QUEUE": "worst"}
+    with running_server(tmp_path / "data", env=env) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}",
+                                                                           timeout=30) as api:
+        assert api.post("/api/v1/pools", json={"name": "detected", "project": "worst", "kind": "failure",
+                                               "reasons": ["detector"]}).status_code == 201
+        now = now_us()
+        spans = [s for i in range(30) for s in turn("worst", now - 20_000_000 + i * 1000, session=f"s{i}",
+                                                      tool_status="error" if i == 7 else "ok")]
+        send(api, spans)
+        bad_root = spans[7 * 2]["id"]
+
+        def queued() -> list[dict[str, Any]]:
+            found = api.get("/api/v1/queues/worst/items")
+            return found.json()["items"] if found.status_code == 200 else []
+
+        assert wait_until(lambda: any(i["run_id"] == bad_root for i in queued()), 30)
+        assert {i["source"] for i in queued()} == {"worst_sessions"}
+        assert wait_until(lambda: any(m["run_id"] == bad_root for m in
+                                      api.get("/api/v1/pools/detected/members").json()["members"]), 30)

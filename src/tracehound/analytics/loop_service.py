@@ -80,6 +80,17 @@ class Loop:
         if bad:
             self.pools.add("negative_feedback", None, bad)
 
+    def on_detector(self, result: Any) -> None:
+        """A scheduled detector's result: its evidence traces go to failure pools taking ``detector``; the
+        worst sessions also go to the ``TRACEHOUND_WORST_SESSIONS_QUEUE`` annotation queue."""
+        traces = list(dict.fromkeys(t for finding in result.findings for t in finding.traces))
+        if not traces:
+            return
+        self.pools.add("detector", None, [(None, t) for t in traces])
+        queue_name = getattr(self.settings, "worst_sessions_queue", None)
+        if result.detector == "worst_sessions" and queue_name:
+            feed_worst_sessions(self, queue_name, traces)
+
     def drain(self, timeout_s: float = 30.0) -> bool:
         return self.online.drain(timeout_s) and self.pools.drain(timeout_s)
 
@@ -96,6 +107,23 @@ class _FlaggingFeedback:
                    if isinstance(i.value, dict) and i.value.get("passed") is False]
         if flagged:
             self._loop.pools.add("online_flag", None, list(dict.fromkeys(flagged)))
+
+
+def feed_worst_sessions(loop: Loop, queue_name: str, traces: Sequence[str]) -> int:
+    """Queue the worst sessions' evidence turns for review (the queue is created on first use)."""
+    from tracehound.analytics.pools import trace_root
+    from tracehound.evals.review import create_queue
+    from tracehound.store.review import QueueItem
+    from tracehound.timefmt import now_us
+
+    reviews = loop.meta.reviews
+    queue = reviews.get_queue(queue_name) or create_queue(
+        reviews, name=queue_name, description="The worst 0.5% of sessions, fed by the worst_sessions detector",
+        rubric=[{"key": "correct", "values": ["pass", "fail"]}])
+    stamp = now_us()
+    roots = [root for root in (trace_root(loop.spans, t) for t in traces) if root is not None]
+    return int(reviews.add_queue_items([QueueItem(queue.id, r.id, r.trace_id, stamp, source="worst_sessions")
+                                        for r in roots]))
 
 
 def rule_by_id(loop: Loop, rule_id: str) -> OnlineRule:

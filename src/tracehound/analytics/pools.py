@@ -100,7 +100,7 @@ class PoolFiller:
         if roots and self.pools():
             self._put(("roots", list(roots)))
 
-    def add(self, reason: str, project: str | None, runs: Sequence[tuple[str, str | None]]) -> None:
+    def add(self, reason: str, project: str | None, runs: Sequence[tuple[str | None, str | None]]) -> None:
         """Runs flagged later (feedback, online verdicts, detectors): ``(run_id, trace_id)`` pairs."""
         if runs and any(p.kind == "failure" and reason in p.reasons for p in self.pools()):
             self._put(("flag", (reason, project, list(runs))))
@@ -195,11 +195,12 @@ class PoolFiller:
         self._p99[(project, name)] = (time.monotonic(), p99)
         return p99
 
-    def flag(self, reason: str, project: str | None, runs: Sequence[tuple[str, str | None]]) -> int:
-        """Add runs flagged after the fact to the failure pools that take ``reason``."""
+    def flag(self, reason: str, project: str | None, runs: Sequence[tuple[str | None, str | None]]) -> int:
+        """Add runs flagged after the fact to the failure pools that take ``reason``; a ``(None, trace_id)``
+        pair stands for the trace's root run (detectors name traces)."""
         added = 0
         for run_id, trace_id in runs:
-            root = self.spans.get_span(run_id)
+            root = self.spans.get_span(run_id) if run_id else trace_root(self.spans, trace_id)
             if root is None:
                 continue
             pools = [p for p in self.pools() if p.kind == "failure" and reason in p.reasons
@@ -268,6 +269,14 @@ def _matches(spans: Any, filter_text: str, run_id: str) -> bool:
 
     page = list_runs(spans, RunQuery(filter=f'and({filter_text}, eq(id, "{run_id}"))', select=["id"], limit=1))
     return bool(page.runs)
+
+
+def trace_root(spans: Any, trace_id: str | None) -> Span | None:
+    """The root run of a stored trace (its id differs from the trace id for OpenTelemetry traces)."""
+    if not trace_id:
+        return None
+    nodes = spans.get_trace(trace_id)
+    return nodes[0].span if nodes and nodes[0].depth == 0 else None
 
 
 def ended_roots(spans: Sequence[Span]) -> list[EndedRoot]:

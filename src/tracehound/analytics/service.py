@@ -40,6 +40,8 @@ def start_loop(services: Any, evaluator: Evaluator, online_rules: list[dict[str,
     loop = Loop(services.spans, services.meta, services.feedback, file_rules=online_rules, settings=settings,
                 workers=settings.online_workers, queue_limit=settings.online_queue_limit)
     services.pipeline.on_commit.append(loop.notify)
+    services.detector_scheduler.on_result.append(loop.on_detector)
+
     def online_rate(rule: Any, now: int) -> Any:
         watched = next((r for r in loop.rules() if r.id == rule.param("rule")), None)
         return online_rate_breaches(rule, now, services.feedback, services.meta.online,

@@ -33,6 +33,7 @@ class DetectorScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs = 0
+        self.on_result: list[Any] = []  # called with each result (the review loop feeds pools and queues)
 
     def start(self) -> None:
         if self._thread is None and self.interval_s > 0 and self.plan:
@@ -54,6 +55,8 @@ class DetectorScheduler:
                 saved.append({"id": self.results.save(result), "detector": name, "fired": result.fired})
                 if result.fired:
                     log.warning("detector %s fired: %s", name, result.summary)
+                for hook in self.on_result:
+                    hook(result)
             except Exception:  # one bad detector must not stop the others or the thread
                 log.exception("scheduled detector %s failed", name)
         self.runs += 1
