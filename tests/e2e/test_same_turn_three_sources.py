@@ -162,3 +162,12 @@ def test_the_same_turn_counts_the_same_from_every_source(server_url: str) -> Non
         assert sum(s["cost"] or 0 for s in spans.values()) == pytest.approx(PLAN_COST + ANSWER_COST)
         assert spans["support_agent"]["metadata"]["tenant"] == "acme", source
     assert seen["tracehound"] == seen["langsmith"] == seen["otel"]
+    # The mapping report says, per protocol, where those fields came from.
+    ledger = {row["protocol"]: row["fields"] for row in httpx.get(f"{server_url}/api/v1/ingest/report").json()[
+        "at_ingest"]}
+    native = ledger["native"]["tokens"]
+    assert native["outputs:openai.chat"] >= 1 and native["outputs:anthropic"] >= 1
+    assert ledger["langsmith"]["tokens"]["outputs:openai.chat"] >= 1 and ledger["langsmith"]["tokens"]["sent"] >= 1
+    assert ledger["otlp"]["tokens"]["sent"] >= 2 and ledger["otlp"]["step"]["derived"] >= 5
+    for protocol in ("native", "langsmith", "otlp"):
+        assert ledger[protocol]["cost"]["table"] >= 2 and ledger[protocol]["status"]["interrupted"] >= 1

@@ -40,6 +40,7 @@ ALL_PROJECTS: Final = "*"
 PRICED_TYPES: Final = ("llm", "embedding")
 _USAGE_MARKERS: Final = (b"sage", b"oken", b"Token")
 RELOAD_EVERY_S: Final = 30.0
+MAX_ORIGINS: Final = 50
 
 
 class Pricer:
@@ -96,6 +97,7 @@ class Enricher:
         self.pricer = Pricer()
         self._loaded_at = 0.0
         self._lock = threading.Lock()
+        self.ledger = Ledger()
         if overrides is not None:
             self.reload()
 
@@ -105,37 +107,55 @@ class Enricher:
             self.pricer.load(list(self._overrides()))
         self._loaded_at = time.monotonic()
 
-    def apply(self, spans: Sequence[Span]) -> None:
+    def apply(self, spans: Sequence[Span], source: str = "native") -> None:
+        """Enrich a decoded batch in place; ``source`` (native, langsmith, otlp) keys the ledger."""
         if self._overrides is not None and time.monotonic() - self._loaded_at > RELOAD_EVERY_S:
             with self._lock:
                 if time.monotonic() - self._loaded_at > RELOAD_EVERY_S:
                     self.reload()
+        notes: list[tuple[str, str]] = []
         needs_step = False
         for span in spans:
             if span.run_type in PRICED_TYPES:
-                self.llm_span(span)
+                self.llm_span(span, notes)
             if span.step is None:
                 needs_step = True
+            else:
+                notes.append(("step", "sent"))
+            if span.status == "interrupted":
+                notes.append(("status", "interrupted"))
         if needs_step:
-            number_steps(spans)
+            notes.extend(("step", "derived") for _ in range(number_steps(spans)))
+        self.ledger.add(source, len(spans), notes)
 
-    def llm_span(self, span: Span) -> None:
+    def llm_span(self, span: Span, notes: list[tuple[str, str]]) -> None:
         if span.prompt_tokens is None and span.completion_tokens is None and span.total_tokens is None:
             found = _usage_in_outputs(span.outputs)
             if found is not None:
                 _set_usage(span, found)
-        elif span.model is None:
-            found = _usage_in_outputs(span.outputs)
-            if found is not None and found.model:
-                span.model = found.model[:MAX_ID_CHARS]
+                notes.append(("tokens", f"outputs:{found.origin}"))
+            else:
+                notes.append(("tokens", "none"))
+        else:
+            notes.append(("tokens", "sent"))
+            if span.model is None:
+                found = _usage_in_outputs(span.outputs)
+                if found is not None and found.model:
+                    span.model = found.model[:MAX_ID_CHARS]
+                    notes.append(("model", f"outputs:{found.origin}"))
         model = span.model
         if model is None:
+            notes.append(("model", "none"))
             return
         if (span.run_type == "llm" and UNPINNED_TAG not in span.tags and len(span.tags) < MAX_TAGS
                 and is_floating(model)):
             span.tags = [*span.tags, UNPINNED_TAG]
-        if span.cost is None and (span.prompt_tokens or span.completion_tokens):
-            self.pricer.price(span, details_from_metadata(span.metadata))
+            notes.append(("model", "unpinned"))
+        if span.cost is not None:
+            notes.append(("cost", "sent"))
+        elif span.prompt_tokens or span.completion_tokens:
+            priced = self.pricer.price(span, details_from_metadata(span.metadata))
+            notes.append(("cost", span.metadata["cost_source"].split(":", 1)[0] if priced else "unpriced"))
 
 
 def _usage_in_outputs(outputs: Any) -> Usage | None:
@@ -166,11 +186,16 @@ def _set_usage(span: Span, found: Usage) -> None:
     span.metadata = metadata
 
 
-def number_steps(spans: Sequence[Span]) -> None:
-    """Give spans without a step their index by start time within their trace, when the root is in the batch."""
+def number_steps(spans: Sequence[Span]) -> int:
+    """Give spans without a step their index by start time within their trace, when the root is in the batch.
+
+    Returns:
+        How many spans were numbered.
+    """
+    numbered = 0
     roots = {span.trace_id for span in spans if span.parent_id is None and span.step is None}
     if not roots:
-        return
+        return 0
     by_trace: dict[str, list[Span]] = {}
     for span in spans:
         if span.trace_id in roots:
@@ -181,3 +206,39 @@ def number_steps(spans: Sequence[Span]) -> None:
         members.sort(key=lambda s: (s.parent_id is not None, s.start_us, s.dotted_order or ""))
         for index, span in enumerate(members):
             span.step = index
+        numbered += len(members)
+    return numbered
+
+
+class Ledger:
+    """Where each field of the llm spans came from, per ingest protocol, since the server started.
+
+    The mapping report (``GET /api/v1/ingest/report``) shows it beside the per-source OTLP stats, so a
+    LangSmith or native source can be checked the same way: ``tokens`` sent by the source or read from
+    its outputs (and which shape), ``cost`` sent / priced from the table / a project override /
+    unpriced, ``model`` unpinned, ``step`` sent or derived, ``status`` interrupted.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spans: dict[str, int] = {}
+        self._fields: dict[str, dict[str, dict[str, int]]] = {}
+
+    def add(self, source: str, spans: int, notes: list[tuple[str, str]]) -> None:
+        counted: dict[tuple[str, str], int] = {}
+        for note in notes:
+            counted[note] = counted.get(note, 0) + 1
+        with self._lock:
+            self._spans[source] = self._spans.get(source, 0) + spans
+            fields = self._fields.setdefault(source, {})
+            for (field_name, origin), n in counted.items():
+                counter = fields.setdefault(field_name, {})
+                if origin in counter or len(counter) < MAX_ORIGINS:
+                    counter[origin] = counter.get(origin, 0) + n
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"protocol": source, "spans": self._spans[source],
+                     "fields": {name: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+                                for name, counter in sorted(self._fields.get(source, {}).items())}}
+                    for source in sorted(self._spans)]

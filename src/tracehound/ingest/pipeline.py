@@ -102,7 +102,7 @@ class IngestPipeline:
 
     # Submitting -------------------------------------------------------------------------------
 
-    def prepare(self, spans: Sequence[Span]) -> _Batch:
+    def prepare(self, spans: Sequence[Span], source: str = "native") -> _Batch:
         """Check the batch against stored spans and turn it into rows (done on the caller's thread).
 
         Raises:
@@ -112,7 +112,7 @@ class IngestPipeline:
         with self._pending_lock:
             if self._pending_spans + len(spans) > self.settings.max_pending_spans and self._pending_spans:
                 raise Backpressure(f"{self._pending_spans} spans are waiting to be stored; retry shortly")
-        self.enricher.apply(spans)
+        self.enricher.apply(spans, source)
         if self.filters is not None:
             spans, dropped = self.filters.apply(spans)
             if dropped:  # sampled-out counts, so metrics can add them back
@@ -122,15 +122,15 @@ class IngestPipeline:
         to_row = self.spans.to_row
         return _Batch(spans, [to_row(span, stamp) for span in spans], {span.project for span in spans}, None, None)
 
-    async def submit(self, spans: Sequence[Span]) -> None:
-        """Store a decoded batch; returns once it is committed.
+    async def submit(self, spans: Sequence[Span], source: str = "native") -> None:
+        """Store a decoded batch; returns once it is committed. ``source`` names the protocol (the ledger's key).
 
         Raises:
             InvalidSpan, Backpressure, StoreError: nothing of the batch is stored.
         """
         if not spans:
             return
-        batch = self.prepare(spans)
+        batch = self.prepare(spans, source)
         loop = asyncio.get_running_loop()
         batch.loop, batch.future = loop, loop.create_future()
         self._enqueue(batch)

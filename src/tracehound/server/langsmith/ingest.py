@@ -126,7 +126,7 @@ async def ingest(svc: Services, state: LangSmithState, ops: _Ops) -> dict[str, i
         raise PayloadTooLarge(f"{len(runs)} runs in one request; the limit is {limit}", limit=limit, field="runs")
     spans = await run_in_threadpool(_translate, svc, state, runs, ops.attachments)
     check_batch(spans)
-    await svc.pipeline.submit(spans)
+    await svc.pipeline.submit(spans, "langsmith")
     feedback = [to_feedback(item) for item in ops.feedback]
     if feedback:
         await run_in_threadpool(svc.feedback.add_feedback, feedback)

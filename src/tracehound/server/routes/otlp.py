@@ -81,7 +81,7 @@ async def export_traces(request: Request, svc: Services = Depends(services)) -> 
             raise PayloadTooLarge(f"{count} spans in one request; the limit is {limit}"
                                   " (lower the exporter's max_export_batch_size)", limit=limit, field="spans")
         result = state.translator.translate(export, project=request.headers.get(PROJECT_HEADER) or None)
-        await svc.pipeline.submit(result.spans)
+        await svc.pipeline.submit(result.spans, "otlp")
     except TracehoundError as exc:
         return _error(exc, media)
     state.saver.report.add(result.sources)
@@ -92,13 +92,14 @@ async def export_traces(request: Request, svc: Services = Depends(services)) -> 
 
 @router.get("/api/v1/ingest/report", response_class=FastJSON)
 async def ingest_report(request: Request, service: str | None = None, svc: Services = Depends(services)) -> FastJSON:
-    """The mapping report: per source (service.name + scope), what was recognised, dropped, defaulted."""
+    """The mapping report: per OTLP source (service.name + scope), what was recognised, dropped, defaulted;
+    ``at_ingest``: per protocol (native, langsmith, otlp), where tokens, model, cost and step came from."""
     state = _state(request, svc)
     await _save(state)
     sources = state.saver.report.sources()
     if service is not None:
         sources = [source for source in sources if source["service"] == service]
-    return FastJSON({"sources": sources})
+    return FastJSON({"sources": sources, "at_ingest": svc.pipeline.enricher.ledger.to_dict()})
 
 
 async def _read(request: Request, max_bytes: int) -> bytes:
