@@ -199,3 +199,11 @@ def sampled(rule: OnlineRule, session_id: str | None, trace_id: str) -> bool:
     from tracehound.sdk.sampling import session_fraction
 
     return session_fraction(session_id or trace_id) < rule.sample_rate
+
+
+def run_matches(spans: Any, filter_text: str, run_id: str) -> bool:
+    """Whether the stored run ``run_id`` satisfies a filter-language expression (rules and pools narrow so)."""
+    from tracehound.query.runs import RunQuery, list_runs
+
+    page = list_runs(spans, RunQuery(filter=f'and({filter_text}, eq(id, "{run_id}"))', select=["id"], limit=1))
+    return bool(page.runs)

@@ -20,7 +20,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from tracehound.analytics.online import OnlineRule, build_evaluator, evaluator_key, evaluator_version, sampled
+from tracehound.analytics.online import (
+    OnlineRule,
+    build_evaluator,
+    evaluator_key,
+    evaluator_version,
+    run_matches,
+    sampled,
+)
 from tracehound.evals.evaluators.base import EvalRun, normalize
 from tracehound.store.base import Example, Feedback
 from tracehound.timefmt import now_us
@@ -135,7 +142,7 @@ class OnlineEvaluation:
 
     def evaluate(self, rule: OnlineRule, root: EndedRoot) -> list[Feedback]:
         """Evaluate one trace under one rule now and store the verdicts; ``[]`` when the filter rejects it."""
-        if rule.filter and not _matches(self.spans, rule, root):
+        if rule.filter and not run_matches(self.spans, rule.filter, root.id):
             self._count(rule.id, "skipped")
             return []
         nodes = self.spans.get_trace(root.trace_id)
@@ -182,10 +189,3 @@ class OnlineEvaluation:
         if evaluator is None:
             evaluator = self._evaluators[cache_key] = build_evaluator(spec, self.settings)
         return evaluator
-
-
-def _matches(spans: Any, rule: OnlineRule, root: EndedRoot) -> bool:
-    from tracehound.query.runs import RunQuery, list_runs
-
-    page = list_runs(spans, RunQuery(filter=f'and({rule.filter}, eq(id, "{root.id}"))', select=["id"], limit=1))
-    return bool(page.runs)

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Final
 
+from tracehound.analytics.online import run_matches
 from tracehound.analytics.online_worker import EndedRoot
 from tracehound.model import Span
 from tracehound.store.review import Pool, PoolMember, QueueItem
@@ -159,7 +160,7 @@ class PoolFiller:
             return 0
         members: list[tuple[Pool, str]] = []
         for pool in pools:
-            if pool.filter and not _matches(self.spans, pool.filter, root.id):
+            if pool.filter and not run_matches(self.spans, pool.filter, root.id):
                 continue
             if pool.kind == "drift":
                 if session_fraction(_DRIFT_SALT + (root.session_id or root.trace_id)) < pool.sample_rate:
@@ -205,7 +206,7 @@ class PoolFiller:
                 continue
             pools = [p for p in self.pools() if p.kind == "failure" and reason in p.reasons
                      and p.project == root.project and (project is None or p.project == project)]
-            pools = [p for p in pools if not p.filter or _matches(self.spans, p.filter, root.id)]
+            pools = [p for p in pools if not p.filter or run_matches(self.spans, p.filter, root.id)]
             if pools:
                 spans = [node.span for node in self.spans.get_trace(trace_id or root.trace_id)]
                 added += self._add([(p, reason) for p in pools], root, spans)
@@ -262,13 +263,6 @@ def new_pool(reviews: Any, *, name: str, project: str, kind: str = "failure", re
                 sample_rate, queue_id, dict(params or {}))
     reviews.put_pool(pool)
     return pool
-
-
-def _matches(spans: Any, filter_text: str, run_id: str) -> bool:
-    from tracehound.query.runs import RunQuery, list_runs
-
-    page = list_runs(spans, RunQuery(filter=f'and({filter_text}, eq(id, "{run_id}"))', select=["id"], limit=1))
-    return bool(page.runs)
 
 
 def trace_root(spans: Any, trace_id: str | None) -> Span | None:
