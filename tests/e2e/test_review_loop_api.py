@@ -236,3 +236,20 @@ def test_scheduled_detectors_feed_the_worst_sessions_queue_and_detector_pools(tm
         assert {i["source"] for i in queued()} == {"worst_sessions"}
         assert wait_until(lambda: any(m["run_id"] == bad_root for m in
                                       api.get("/api/v1/pools/detected/members").json()["members"]), 30)
+
+
+def test_the_link_evaluate_prints_opens_a_page(loop_server: str, api: httpx.Client) -> None:
+    import langsmith
+    from langsmith import Client
+
+    client = Client(api_url=loop_server, api_key="unused", web_url=loop_server)
+    dataset = client.create_dataset(f"link-{uuid.uuid4().hex[:8]}")
+    client.create_examples(dataset_id=dataset.id, examples=[{"inputs": {"x": 1}, "reference_outputs": {"y": 2}}])
+    results = langsmith.evaluate(lambda inputs: {"y": inputs["x"] * 2}, data=dataset.name, client=client,
+                                 evaluators=[lambda run, example: {"key": "ok", "score": 1}])
+    list(results)
+    client.flush()
+    assert results.url and results.url.startswith(f"{loop_server}/o/")
+    page = api.get(results.url.removeprefix(loop_server), follow_redirects=True)
+    assert page.status_code == 200 and page.url.path == f"/evals/datasets/{dataset.name}"
+    assert results.experiment_name in page.text
