@@ -114,3 +114,31 @@ def test_trace_ids_of_finds_stored_spans_only(span_store: SpanStore) -> None:
     batch = tree(2)
     span_store.upsert(spans(*batch))
     assert span_store.trace_ids_of([batch[1]["id"], new_id()]) == {batch[1]["id"]: batch[0]["trace_id"]}
+
+
+def test_prepared_rows_write_like_upsert(span_store: SpanStore) -> None:
+    batch = spans(*tree(3))
+    span_store.upsert_rows([span_store.to_row(s, BASE_US) for s in batch])
+    span_store.upsert_rows([span_store.to_row(s, BASE_US) for s in batch])
+    assert span_store.count() == 3
+    assert span_store.get_span(batch[1].id) == batch[1]
+
+
+def test_outline_totals_and_project_delete(span_store: SpanStore) -> None:
+    made = tree(3, project="a", metadata={"k": 1})
+    made[1].update(run_type="llm", total_tokens=40, cost=0.5)
+    made[2].update(error="boom")
+    other = tree(2, project="b")
+    other[0]["total_tokens"] = 7
+    span_store.upsert(spans(*made, *other))
+    outline = span_store.get_trace_outline(made[0]["trace_id"])
+    full = span_store.get_trace(made[0]["trace_id"])
+    assert [(n.span.id, n.depth) for n in outline] == [(n.span.id, n.depth) for n in full]
+    assert outline[0].span.inputs is None and outline[0].span.metadata == {} and full[0].span.metadata == {"k": 1}
+    assert outline[1].span.total_tokens == 40 and outline[1].span.name == made[1]["name"]
+    totals = span_store.trace_totals([made[0]["trace_id"], other[0]["trace_id"], new_id()])
+    assert totals == {made[0]["trace_id"]: (3, 1, 40, 0.5), other[0]["trace_id"]: (2, 0, 7, 0.0)}
+    assert span_store.trace_totals([]) == {}
+    assert span_store.delete_project("a") == 3
+    assert span_store.count() == 2 and span_store.get_trace(made[0]["trace_id"]) == []
+    assert span_store.delete_project("a") == 0

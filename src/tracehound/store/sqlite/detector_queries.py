@@ -133,9 +133,10 @@ class SqliteDetectorQueries:
         turns, args = _turns(scope)
         joined = turns.replace("WHERE", "JOIN feedback AS f ON f.run_id = s.id WHERE", 1)
         marks = ", ".join("?" * len(values))
+        # ``value`` is stored as JSON: compare the text of a JSON string ("thumbs_down"), not its quoted form.
         return [tuple(row) for row in self._rows(
-            f"SELECT r.session_id, s.trace_id {joined} AND (f.score < ? OR lower(f.value) IN ({marks}))",
-            [*args, below, *values])]
+            f"SELECT r.session_id, s.trace_id {joined}"
+            f" AND (f.score < ? OR lower(json_extract(f.value, '$')) IN ({marks}))", [*args, below, *values])]
 
     def error_traces(self, scope: DetectorScope) -> list[tuple[str, str]]:
         turns, args = _turns(scope)
