@@ -30,6 +30,7 @@ def test_pages_are_complete_and_duplicate_free_under_concurrent_ingest(server_ur
         page = client.post("/api/v1/runs/query", json=query).json()
 
         stop = threading.Event()
+        started = threading.Event()  # one batch is in: paging then overlaps ingest however loaded the machine is
         ingested: list[str] = []
 
         def ingest() -> None:
@@ -40,11 +41,13 @@ def test_pages_are_complete_and_duplicate_free_under_concurrent_ingest(server_ur
                     batch = _spans(20, base + round_ * 7_919, 17_000_000, f"during-{round_}")
                     assert writer.post("/api/v1/spans", json={"spans": batch}).status_code == 200
                     ingested.extend(span["id"] for span in batch)
+                    started.set()
                     round_ += 1
 
         thread = threading.Thread(target=ingest)
         thread.start()
         try:
+            assert started.wait(30), "the writer should ingest while we page"
             seen = [run["id"] for run in page["runs"]]
             pages = 1
             while page["cursor"]:
