@@ -118,9 +118,13 @@ def _engine(url: str, engines: dict[str, str], role: str, setting: str) -> str:
 
 
 def _engine_module(engine: str, setting: str) -> ModuleType:
+    package = f"tracehound.store.{engine}"
     try:
-        return importlib.import_module(f"tracehound.store.{engine}")
+        return importlib.import_module(package)
     except ImportError as exc:
+        if exc.name == package:
+            raise ConfigError(f"{setting}: this tracehound has no {engine} engine ({package} is missing)",
+                              setting=setting) from None
         raise ConfigError(f"{setting}: the {engine} engine is not available ({exc}); it needs {_EXTRAS[engine]}",
                           setting=setting) from None
 
