@@ -112,24 +112,40 @@ def test_patterns_page_renders_every_component(page: Any) -> None:
     screenshot(page, "patterns", full_page=True)
 
 
-def test_ten_thousand_span_trace_stays_responsive(page: Any, seeded: Seeded) -> None:
+def test_ten_thousand_span_trace_renders_only_the_rows_in_view(page: Any, seeded: Seeded) -> None:
+    """A 10,000-span trace is virtual: a screenful of rows exists, the rest appear as the page scrolls.
+
+    Timings are printed, not asserted (bench/ui_pages.py is where speed is measured).
+    """
     started = time.perf_counter()
     page.goto(f"/trace/{seeded.big_trace_id}")
     load_s = time.perf_counter() - started
     rows = page.locator("#waterfall .r")
-    assert rows.count() == 10_000
-    assert load_s < 10, f"10,000-span trace page took {load_s:.1f} s to load"
+    assert "virtual" in (page.locator("#waterfall").get_attribute("class") or "")
+    in_dom = rows.count()
+    assert 0 < in_dom < 300, f"{in_dom} rows in the document"
+    root_id = seeded.big_trace_id
+    assert "sel" in (_row(page, root_id).get_attribute("class") or "")
 
+    # Selecting a span far down (as a deep link does) scrolls it into view, renders and marks it.
     target = seeded.big_deep_span_id
+    assert _row(page, target).count() == 0
     clicked = page.evaluate("""async (id) => {
         const started = performance.now();
-        document.querySelector('#s-' + id + ' a').click();
+        history.pushState({}, "", "?span=" + id);
+        window.dispatchEvent(new PopStateEvent("popstate"));
         while (!document.querySelector('#detail [data-span="' + id + '"]')) {
             await new Promise(r => setTimeout(r, 5));
         }
         return performance.now() - started;
     }""", target)
-    assert clicked < 1000, f"selecting a span took {clicked:.0f} ms"
+    row = _row(page, target)
+    assert row.is_visible() and "sel" in (row.get_attribute("class") or "")
+    assert rows.count() < 300
+    page.keyboard.press("ArrowDown")  # the next row is selected and still in view
+    page.wait_for_url(re.compile(r"\?span=(?!" + target + ")"))
+    assert page.locator("#waterfall .r.sel").is_visible()
+
     collapse_ms = page.evaluate("""() => {
         const started = performance.now();
         document.querySelector('[data-action="collapse-all"]').click();
@@ -137,8 +153,11 @@ def test_ten_thousand_span_trace_stays_responsive(page: Any, seeded: Seeded) -> 
         return performance.now() - started;
     }""")
     assert page.locator("#waterfall .r:visible").count() == 1
-    assert collapse_ms < 1000, f"collapsing 10,000 rows took {collapse_ms:.0f} ms"
     page.locator('[data-action="expand-all"]').click()
-    assert rows.nth(9_999).is_visible() or rows.nth(9_999).count() == 1
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_function("() => !!document.querySelector('#waterfall .r:last-child')")
+    last_id = page.evaluate("JSON.parse(document.getElementById('wf-rows').textContent).at(-1)[0]")
+    _row(page, last_id).wait_for()
+    assert rows.count() < 300
     screenshot(page, "trace-10k")
     print(f"10k-span trace: load {load_s * 1000:.0f} ms, select {clicked:.0f} ms, collapse all {collapse_ms:.0f} ms")

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from tracehound.ui import formatting
 from tracehound.ui.jsonview import json_html
+from tracehound.ui.trace_view import waterfall_json
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -77,6 +78,7 @@ def environment() -> Environment:
     env.filters["usd"] = formatting.usd
     env.filters["json_tree"] = json_html
     env.filters["preview"] = formatting.preview
+    env.filters["waterfall_json"] = waterfall_json
     return env
 
 

@@ -1,8 +1,13 @@
 """The trace page's data: waterfall rows on one time axis, totals, and the selected span's detail.
 
 Pure functions over the store's depth-first ``TreeNode`` list; ``context.py`` fetches, these shape.
-Rows are small flat dicts (10,000 of them render in tens of milliseconds); a span's full payloads are
-only in ``span_detail``, built for the one span shown in the detail panel.
+Rows are small flat dicts; a span's full payloads are only in ``span_detail``, built for the one span
+shown in the detail panel.
+
+A trace of more than ``VIRTUAL_ABOVE`` spans is not rendered row by row: the page carries the first
+``INITIAL_ROWS`` rows as HTML (something to read before the script runs) and every row as one compact
+JSON array (``waterfall_json``), and ``trace_tree.js`` renders only the rows in view. A 10,000-span
+page is then ~1 MB lighter and the browser lays out a screenful of rows instead of 10,000.
 """
 
 from __future__ import annotations
@@ -11,11 +16,20 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+from markupsafe import Markup
+
 from tracehound.errors import NotFound
 from tracehound.model import Span
 from tracehound.query.timing import critical_span_ids, parallel_span_ids
 from tracehound.store.base import TreeNode
 from tracehound.ui.charts import bar, time_axis
+from tracehound.ui.formatting import duration
+
+VIRTUAL_ABOVE = 400
+INITIAL_ROWS = 60
+# Flag bits of a row in ``waterfall_json`` (trace_tree.js reads the same bits).
+ERROR, CRITICAL, PARALLEL, HAS_CHILDREN = 1, 2, 4, 8
 
 
 def trace_totals(spans: Sequence[Span]) -> dict[str, Any]:
@@ -50,6 +64,16 @@ def waterfall_rows(nodes: Sequence[TreeNode], origin_us: int, span_us: int) -> l
             "critical": span.id in on_path, "parallel": span.id in parallel,
         })
     return rows
+
+
+def waterfall_json(rows: Sequence[dict[str, Any]]) -> Markup:
+    """Every row as ``[id, name, run_type, flags, depth, left, width, duration]``, safe inside ``<script>``."""
+    data = [[row["id"], row["name"], row["run_type"],
+             (row["status"] == "error") * ERROR | row["critical"] * CRITICAL | row["parallel"] * PARALLEL
+             | row["has_children"] * HAS_CHILDREN,
+             row["depth"], row["left"], row["width"], duration(row["duration_us"])] for row in rows]
+    # "<" escaped so no name can close the script element; JSON.parse reads \u003c back as "<".
+    return Markup(msgspec.json.encode(data).decode().replace("<", "\\u003c"))
 
 
 def span_detail(span: Span) -> dict[str, Any]:
@@ -89,6 +113,8 @@ def trace_view(nodes: Sequence[TreeNode], selected_id: str | None = None) -> dic
         "critical_count": sum(row["critical"] for row in rows),
         "axis": [{"pct": tick.pct, "label": tick.label} for tick in time_axis(duration_us)],
         "rows": rows,
+        "virtual": len(rows) > VIRTUAL_ABOVE,  # the page renders the rows in view only (trace_tree.js)
+        "initial_rows": INITIAL_ROWS,
         "selected_id": selected.id,
         "selected": span_detail(selected),
     }
