@@ -11,7 +11,10 @@
         FilterSyntaxError    .text, .position, .expected
       InvalidSpan            .field, .index, .span_id
       MalformedRequest       the body is not JSON (or not the protocol) at all
+      InvalidValue           .field   a well-formed request with a value that cannot be used (422)
       NotFound
+      Unauthorized           no credential, or one the server does not know (401)
+      Forbidden              a known credential whose role does not allow the request (403)
       Conflict               the thing exists already (a dataset name taken)
       PayloadTooLarge        .limit
       ApiError               .status, .code   a server's error answer, raised by the SDK client
@@ -134,11 +137,36 @@ class MalformedRequest(TracehoundError):
         self.field = field
 
 
+class InvalidValue(TracehoundError):
+    """A well-formed request carrying a value that cannot be used (a bad role, an unconfirmed delete)."""
+
+    status = 422
+    code = "invalid_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class NotFound(TracehoundError):
     """The thing asked for does not exist."""
 
     status = 404
     code = "not_found"
+
+
+class Unauthorized(TracehoundError):
+    """The request carries no credential, or one that is unknown, revoked or expired."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(TracehoundError):
+    """The credential is known but its role does not allow this request."""
+
+    status = 403
+    code = "forbidden"
 
 
 class Conflict(TracehoundError):

@@ -43,6 +43,13 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _auth_mode(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in ("auto", "on", "off"):
+        raise ValueError(f"{text!r} is not one of auto, on, off")
+    return mode
+
+
 SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("data_dir", "~/.tracehound", "Directory holding the embedded store (tracehound.db)."),
     Setting("spans_url", None,
@@ -69,8 +76,18 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("api_key", None, "SDK: API key sent as X-API-Key (never logged)."),
     Setting("project", "default", "SDK: project for spans that do not name one."),
     Setting("server_api_key", None,
-            "Server: API key clients must send (X-API-Key or Authorization: Bearer) on the API, OTLP and LangSmith"
-            " routes. Unset: no key needed. Compared in constant time, never logged."),
+            "Server: a shared admin key over every project (X-API-Key or Authorization: Bearer); setting it turns"
+            " access control on. Prefer per-project keys (tracehound keys create). Compared in constant time,"
+            " never logged."),
+    Setting("auth", "auto",
+            "Server: access control. auto: on once a key or user exists (or TRACEHOUND_SERVER_API_KEY is set);"
+            " on: always (nothing but /healthz, /login and static files answer without a credential); off: never.",
+            _auth_mode),
+    Setting("session_hours", 12.0, "Server: how long a UI sign-in lasts.", float),
+    Setting("retention_interval_s", 300.0,
+            "Server: how often the retention job applies each project's policy; 0 turns it off.", float),
+    Setting("retention_batch_traces", 200,
+            "Server: traces the retention job removes per transaction (small, so ingest never waits long).", int),
     Setting("tracing", True, "SDK: set to false to turn tracing off (decorators become pass-through).", _bool),
     Setting("sample_rate", 1.0, "SDK: fraction of traces kept.", _fraction),
     Setting("inherit_metadata", True,
@@ -137,6 +154,10 @@ class Settings:
     api_key: str | None = None
     project: str = "default"
     server_api_key: str | None = field(default=None, repr=False)
+    auth: str = "auto"
+    session_hours: float = 12.0
+    retention_interval_s: float = 300.0
+    retention_batch_traces: int = 200
     tracing: bool = True
     sample_rate: float = 1.0
     inherit_metadata: bool = True

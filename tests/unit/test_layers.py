@@ -12,7 +12,7 @@ LAYER = {
     "model": 0, "errors": 0, "settings": 0, "timefmt": 0,
     "sdk": 1,
     "store": 2, "ingest": 2,
-    "query": 3, "analytics": 3, "evals": 3,
+    "query": 3, "analytics": 3, "evals": 3, "governance": 3,
     "server": 4, "ui": 4, "cli": 4, "demo": 4, "testing": 4, "__main__": 4,
 }
 

@@ -18,9 +18,11 @@ else:
     from tracehound.cli import detect as _detect  # noqa: F401
     from tracehound.cli import eval as _eval  # noqa: F401
     from tracehound.cli import ingest as _ingest  # noqa: F401
+    from tracehound.cli import keys as _keys  # noqa: F401
     from tracehound.cli import lookups as _lookups  # noqa: F401
     from tracehound.cli import metrics as _metrics  # noqa: F401
     from tracehound.cli import prices as _prices  # noqa: F401
+    from tracehound.cli import retention as _retention  # noqa: F401
     from tracehound.cli import runs as _runs  # noqa: F401
     from tracehound.cli import serve as _serve  # noqa: F401
     from tracehound.cli import traces as _traces  # noqa: F401

@@ -36,6 +36,9 @@ class IngestFilters:
     def __init__(self, redactor: Redactor | None, sampling: Sampling | None) -> None:
         self.redactor = redactor
         self.sampling = sampling
+        # Per-project redaction configured through the API/CLI (governance/redaction.py); a project
+        # listed here uses its own redactor instead of the server-wide one.
+        self.project_redactors: dict[str, Redactor | None] = {}
         self._decided: OrderedDict[str, bool] = OrderedDict()
         self.dropped_spans = 0
 
@@ -57,7 +60,12 @@ class IngestFilters:
             kept, dropped = self._sample(kept)
             dropped_rows = dropped_counts(dropped)
             self.dropped_spans += len(dropped)
-        if self.redactor is not None:
+        if self.project_redactors:
+            for span in kept:
+                redactor = self.project_redactors.get(span.project, self.redactor)
+                if redactor is not None:
+                    redactor.span(span)
+        elif self.redactor is not None:
             for span in kept:
                 self.redactor.span(span)
         return kept, dropped_rows

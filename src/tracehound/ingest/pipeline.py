@@ -77,6 +77,14 @@ class IngestPipeline:
         # Called on the writer thread with the spans of each commit; must only hand them off (alerts).
         self.on_commit: list[Callable[[list[Span]], None]] = []
 
+    def set_project_redactors(self, redactors: dict[str, Any]) -> None:
+        """Use these per-project redactors (``None`` = no redaction for that project) from the next batch on."""
+        if self.filters is None:
+            if not redactors:
+                return
+            self.filters = IngestFilters(None, None)
+        self.filters.project_redactors = dict(redactors)
+
     # Lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:

@@ -12,25 +12,29 @@ from starlette.exceptions import HTTPException
 import tracehound
 from tracehound.errors import TracehoundError
 from tracehound.server import langsmith
-from tracehound.server.auth import ApiKeyAuth
+from tracehound.server.auth import AccessControl
 from tracehound.server.lazy import LazyApp
 from tracehound.server.responses import FastJSON
-from tracehound.server.routes import alerts as alerts_routes
-from tracehound.server.routes import datasets as datasets_routes
-from tracehound.server.routes import detectors as detectors_routes
-from tracehound.server.routes import experiments as experiments_routes
-from tracehound.server.routes import feedback as feedback_routes
 from tracehound.server.routes import (
+    admin,
+    keys,
     langsmith_links,
+    login,
     lookups,
     otlp,
     projects,
+    retention,
     review_pages,
     runs,
     sessions,
     spans,
     traces,
 )
+from tracehound.server.routes import alerts as alerts_routes
+from tracehound.server.routes import datasets as datasets_routes
+from tracehound.server.routes import detectors as detectors_routes
+from tracehound.server.routes import experiments as experiments_routes
+from tracehound.server.routes import feedback as feedback_routes
 from tracehound.server.routes import metrics as metrics_routes
 from tracehound.server.routes import online as online_routes
 from tracehound.server.routes import pages as pages_routes
@@ -42,7 +46,7 @@ from tracehound.settings import Settings
 
 ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.router, runs.router, lookups.router)
 ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
-ROUTERS += (sampling_routes.router,)
+ROUTERS += (sampling_routes.router, keys.router, retention.router, login.router, admin.router)
 ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router, prices_routes.router)
 ROUTERS += (online_routes.router, reviews_routes.router, review_pages.router, langsmith_links.router)
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path
@@ -68,7 +72,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         app.include_router(router)
     # The LangSmith API, built on its first request; LangSmithPaths brings the SDK's paths to it.
     app.mount(langsmith.PREFIX, LazyApp(lambda: langsmith.build_app(app)))
-    app.add_middleware(ApiKeyAuth, api_key=settings.server_api_key)  # inner: sees rewritten paths
+    app.add_middleware(AccessControl, authenticator=svc.access)  # inner: sees rewritten paths
     app.add_middleware(langsmith.LangSmithPaths)
     app.add_exception_handler(TracehoundError, _tracehound_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

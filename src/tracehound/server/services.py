@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from tracehound.analytics.service import start_alerts, stop_alerts
+from tracehound.governance.redaction import project_redactors
+from tracehound.governance.retention import Batching, RetentionWorker
 from tracehound.ingest.pipeline import IngestPipeline
+from tracehound.server.auth import Authenticator
 from tracehound.settings import Settings
 from tracehound.store.base import CostStore, FeedbackStore, MetaStore, SpanStore
 from tracehound.store.factory import Stores, open_stores
@@ -21,6 +24,8 @@ class Services:
     meta: MetaStore
     pipeline: IngestPipeline
     feedback: FeedbackStore
+    access: Authenticator
+    retention: RetentionWorker
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -36,8 +41,12 @@ class Services:
         except BaseException:
             stores.close()
             raise
-        return cls(settings, stores, stores.spans, stores.meta, IngestPipeline(stores.spans, stores.meta, settings),
-                   stores.feedback)
+        pipeline = IngestPipeline(stores.spans, stores.meta, settings)
+        pipeline.set_project_redactors(project_redactors(stores.meta))
+        worker = RetentionWorker(stores.spans, stores.meta, interval_s=settings.retention_interval_s,
+                                 batching=Batching(traces=settings.retention_batch_traces))
+        return cls(settings, stores, stores.spans, stores.meta, pipeline, stores.feedback,
+                   Authenticator(settings, stores.meta), worker)
 
     @property
     def costs(self) -> CostStore:
@@ -48,8 +57,10 @@ class Services:
         self.pipeline.start()
         self.spans.start_background(self.pipeline.is_idle)
         self.evaluator = start_alerts(self)
+        self.retention.start()
 
     def close(self) -> None:
+        self.retention.stop()
         self.pipeline.stop()
         stop_alerts(self)
         self.stores.close()

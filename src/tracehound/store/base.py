@@ -31,6 +31,7 @@ from tracehound.sdk.prices import PriceRow
 from tracehound.store.alerting import AlertStateStore, DetectorResultStore
 from tracehound.store.analytics import SpanAnalytics
 from tracehound.store.detector_queries import DetectorQueries
+from tracehound.store.governance import GovernanceStore, SpanRetention
 from tracehound.store.review import OnlineStore, ReviewStore
 from tracehound.store.rollups import DroppedStore, RollupReader
 from tracehound.store.runs import LookupReader, RunReader
@@ -95,6 +96,8 @@ class SpanStore(Protocol):
     dropped: DroppedStore
     costs: CostStore
 
+    retention: SpanRetention  # deletions for retention and project removal (store/governance.py)
+
     def upsert(self, spans: Sequence[Span]) -> None:
         """Store a batch durably before returning; a span id already stored is merged, never duplicated.
 
@@ -157,6 +160,7 @@ class MetaStore(Protocol):
     ingest_sources: IngestSourceStore
     online: OnlineStore  # online evaluator rules, deploy markers (store/review.py)
     reviews: ReviewStore  # pools, annotation queues, presigned feedback tokens (store/review.py)
+    governance: GovernanceStore  # keys, users, sessions, audit, retention (store/governance.py)
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         """Create the projects that do not exist yet; existing ones are left alone (safe from many nodes)."""
@@ -173,6 +177,9 @@ class MetaStore(Protocol):
     def update_project(self, name: str, *, description: str | None = None,
                        metadata: dict[str, object] | None = None) -> Project:
         """``None`` keeps the stored value. Raises ``NotFound``."""
+
+    def rename_project(self, old: str, new: str) -> Project:
+        """Rename the project record (its spans are the span store's to move). Raises ``NotFound``/``Conflict``."""
 
     def delete_project(self, name: str) -> bool:
         """Forget a project (its spans are the span store's to delete); ``False`` when unknown."""

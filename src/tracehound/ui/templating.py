@@ -71,6 +71,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["static"] = static
+    env.globals["viewer"] = viewer
     env.filters["duration"] = formatting.duration
     env.filters["ms"] = formatting.millis
     env.filters["when"] = formatting.when
@@ -80,6 +81,16 @@ def environment() -> Environment:
     env.filters["preview"] = formatting.preview
     env.filters["waterfall_json"] = waterfall_json
     return env
+
+
+def viewer() -> dict[str, Any]:
+    """Who the page is rendered for (name, role, CSRF token), from the request's principal."""
+    from tracehound.server.access import current
+
+    who = current()
+    signed_in = who.kind not in ("open", "anonymous")
+    return {"signed_in": signed_in, "name": who.name, "role": who.role, "csrf": who.csrf,
+            "is_admin": who.is_admin, "can_write": who.can("write"), "projects": who.projects}
 
 
 def render(template: str, context: dict[str, Any]) -> str:

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from tracehound.errors import MalformedRequest, NotFound
+from tracehound.governance import audit
+from tracehound.server import access
 from tracehound.server.langsmith._params import contains, query_json, query_list
 from tracehound.server.langsmith.bodies import json_object, json_value
 from tracehound.server.langsmith.projects import TENANT_ID
@@ -115,6 +117,8 @@ async def update_dataset(dataset_id: str, request: Request, svc: Services = Depe
 
 @router.delete("/datasets/{dataset_id}")
 def delete_dataset(dataset_id: str, svc: Services = Depends(services)) -> FastJSON:
-    if not svc.meta.datasets.delete_dataset(require_dataset(svc, dataset_id).id):
+    dataset = require_dataset(svc, dataset_id)
+    if not svc.meta.datasets.delete_dataset(dataset.id):
         raise NotFound(f"no dataset with id {dataset_id}")
+    audit.record(svc.meta.governance, access.current().actor, "dataset.delete", dataset.name)
     return FastJSON({})

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracehound.errors import InvalidSpan, MalformedRequest, PayloadTooLarge
 from tracehound.model import Span, check_batch
+from tracehound.server import access
 from tracehound.server.langsmith.bodies import json_object, json_value
 from tracehound.server.langsmith.feedback import to_feedback
 from tracehound.server.langsmith.multipart import parse_multipart, read_multipart_body
@@ -126,6 +127,7 @@ async def ingest(svc: Services, state: LangSmithState, ops: _Ops) -> dict[str, i
         raise PayloadTooLarge(f"{len(runs)} runs in one request; the limit is {limit}", limit=limit, field="runs")
     spans = await run_in_threadpool(_translate, svc, state, runs, ops.attachments)
     check_batch(spans)
+    access.check_ingest(span.project for span in spans)
     await svc.pipeline.submit(spans, "langsmith")
     feedback = [to_feedback(item) for item in ops.feedback]
     if feedback:

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracehound.errors import NotFound
 from tracehound.query.runs import RunQuery, list_runs
+from tracehound.server import access
 from tracehound.server.langsmith.bodies import json_object
 from tracehound.server.langsmith.experiments import score_of
 from tracehound.server.langsmith.projects import ids_by_name, project_names
@@ -124,7 +125,7 @@ async def query_runs(request: Request, svc: Services = Depends(services)) -> Fas
 @router.get("/runs/{run_id}")
 def read_run(run_id: str, svc: Services = Depends(services)) -> FastJSON:
     span = svc.spans.get_span(run_id.lower())
-    if span is None:
+    if span is None or not access.current().sees(span.project):
         raise NotFound(f"no run with id {run_id}")
     return FastJSON(to_runs(svc, [span.to_api()], None)[0])
 

@@ -34,6 +34,8 @@ from tracehound.evals.datasets import (
     promote_runs,
     require_dataset,
 )
+from tracehound.governance import audit
+from tracehound.server import access
 from tracehound.server.body import read_body
 from tracehound.server.decode import json_body
 from tracehound.server.responses import FastJSON
@@ -119,6 +121,7 @@ def get_dataset(name: str, svc: Services = Depends(services)) -> FastJSON:
 def delete_dataset(name: str, svc: Services = Depends(services)) -> FastJSON:
     if not svc.meta.datasets.delete_dataset(name):
         raise NotFound(f"no dataset named {name!r}")
+    audit.record(svc.meta.governance, access.current().actor, "dataset.delete", name)
     return FastJSON({"deleted": name})
 
 

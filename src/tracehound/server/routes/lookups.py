@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from tracehound.errors import NotFound
 from tracehound.query.lookups import find_traces, since_us, triage
 from tracehound.query.timing import timing_report
+from tracehound.server import access
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
 
@@ -35,6 +36,6 @@ def triage_tool(tool: str, since: str = "-1h", project: str | None = None, last:
 def trace_critical_path(trace_id: str, svc: Services = Depends(services)) -> FastJSON:
     """Which spans the root's duration is made of, and which siblings ran in parallel."""
     nodes = svc.spans.get_trace(trace_id.lower())
-    if not nodes:
+    if not nodes or not access.current().sees(nodes[0].span.project):
         raise NotFound(f"no trace with id {trace_id}")
     return FastJSON(timing_report(trace_id.lower(), nodes))

@@ -18,6 +18,7 @@ import anyio
 from fastapi import APIRouter, Depends, Request, Response
 
 from tracehound.errors import MalformedRequest, PayloadTooLarge, StoreError, TracehoundError
+from tracehound.server import access
 from tracehound.server.body import UnsupportedEncoding, read_body
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
@@ -81,6 +82,7 @@ async def export_traces(request: Request, svc: Services = Depends(services)) -> 
             raise PayloadTooLarge(f"{count} spans in one request; the limit is {limit}"
                                   " (lower the exporter's max_export_batch_size)", limit=limit, field="spans")
         result = state.translator.translate(export, project=request.headers.get(PROJECT_HEADER) or None)
+        access.check_ingest(span.project for span in result.spans)
         await svc.pipeline.submit(result.spans, "otlp")
     except TracehoundError as exc:
         return _error(exc, media)

@@ -29,6 +29,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
+from tracehound.server import access
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
 from tracehound.ui import context as pages
@@ -55,6 +56,14 @@ def _page(template: str, context: dict[str, Any], as_json: bool) -> Response:
     return HTMLResponse(render(template, context))
 
 
+def _scoped(context: dict[str, Any]) -> dict[str, Any]:
+    """The page's project picker narrowed to the projects the caller may see."""
+    names = context.get("projects")
+    if isinstance(names, list) and all(isinstance(name, str) for name in names):
+        context["projects"] = access.visible(names)
+    return context
+
+
 def wants_html(request: Request) -> bool:
     """Whether an error on this request should be an HTML page rather than the JSON error body."""
     path = request.url.path
@@ -74,24 +83,24 @@ def error_page(status: int, code: str, message: str) -> HTMLResponse:
 
 @router.get("/")
 def home(project: str | None = None, svc: Services = Depends(services)) -> Response:
-    return _page("index.html", pages.home_context(svc.spans, svc.meta, project), False)
+    return _page("index.html", pages.home_context(svc.spans, svc.meta, project, access.current().sees), False)
 
 
 @router.get("/.json")
 def home_json(project: str | None = None, svc: Services = Depends(services)) -> Response:
-    return _page("index.html", pages.home_context(svc.spans, svc.meta, project), True)
+    return _page("index.html", pages.home_context(svc.spans, svc.meta, project, access.current().sees), True)
 
 
 @router.get("/trace/{trace_id}")
 def trace(trace_id: str, span: str | None = None, svc: Services = Depends(services)) -> Response:
     trace_id, as_json = _split(trace_id)
-    return _page("trace.html", pages.trace_context(svc.spans, trace_id, span, svc.meta), as_json)
+    return _page("trace.html", pages.trace_context(svc.spans, trace_id, span, svc.meta, access.current().sees), as_json)
 
 
 @router.get("/trace/{trace_id}/span/{span_id}")
 def span_detail(trace_id: str, span_id: str, svc: Services = Depends(services)) -> Response:
     span_id, as_json = _split(span_id)
-    return _page("_span_detail.html", pages.span_context(svc.spans, trace_id, span_id), as_json)
+    return _page("_span_detail.html", pages.span_context(svc.spans, trace_id, span_id, access.current().sees), as_json)
 
 
 @router.get("/session/{session_id}")
@@ -105,7 +114,7 @@ def _runs(request: Request, svc: Services, as_json: bool) -> Response:
     params = RunsParams(**{name: query.get(name, "") for name in ("project", "run_type", "status", "tag", "q",
                                                                    "filter", "cursor")},
                         window=query.get("window") or "all", roots=query.get("roots", "1") not in ("0", ""))
-    context = pages.runs_context(svc.spans, svc.meta, params)
+    context = _scoped(pages.runs_context(svc.spans, svc.meta, params))
     response = _page("runs.html", context, as_json)
     if context["error"] is not None:
         response.status_code = 400
@@ -125,13 +134,15 @@ def runs_json(request: Request, svc: Services = Depends(services)) -> Response:
 @router.get("/dashboard")
 def dashboard(project: str | None = None, window: str = "24h", end: str | None = None,
               svc: Services = Depends(services)) -> Response:
-    return _page("dashboard.html", pages.dashboard_context(svc.spans, svc.meta, project or None, window, end), False)
+    return _page("dashboard.html", _scoped(pages.dashboard_context(svc.spans, svc.meta, project or None, window,
+                                                                   end)), False)
 
 
 @router.get("/dashboard.json")
 def dashboard_json(project: str | None = None, window: str = "24h", end: str | None = None,
                    svc: Services = Depends(services)) -> Response:
-    return _page("dashboard.html", pages.dashboard_context(svc.spans, svc.meta, project or None, window, end), True)
+    return _page("dashboard.html", _scoped(pages.dashboard_context(svc.spans, svc.meta, project or None, window,
+                                                                   end)), True)
 
 
 @router.get("/triage")

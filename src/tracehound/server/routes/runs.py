@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tracehound.errors import MalformedRequest, QueryError
 from tracehound.query.runs import DEFAULT_LIMIT, RunQuery, list_runs
+from tracehound.server import access
 from tracehound.server.body import read_body
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
@@ -25,6 +26,9 @@ async def query_runs(request: Request, svc: Services = Depends(services)) -> Fas
         raise QueryError(f"invalid query: {exc}", field=_field_of(str(exc))) from None
     except msgspec.DecodeError as exc:
         raise MalformedRequest(f"malformed JSON: {exc}") from None
+    narrowed = access.narrow_projects(query.project)
+    if narrowed is not query.project:
+        query = msgspec.structs.replace(query, project=narrowed)
     return await _run_in_thread(svc, query)
 
 

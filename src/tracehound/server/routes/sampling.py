@@ -6,6 +6,7 @@ import msgspec
 from fastapi import APIRouter, Depends, Request
 
 from tracehound.errors import InvalidSpan, MalformedRequest
+from tracehound.server import access
 from tracehound.server.body import read_body
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
@@ -41,6 +42,7 @@ async def add_dropped(request: Request, svc: Services = Depends(services)) -> Fa
     except msgspec.DecodeError as exc:
         raise MalformedRequest(f"malformed JSON: {exc}") from None
     rows = [msgspec.structs.asdict(row) for row in batch.dropped if row.spans > 0]
+    access.check_ingest(row["project"] for row in rows)
     svc.spans.dropped.add_dropped(rows)
     return FastJSON({"accepted": len(rows)})
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tracehound.errors import NotFound, PayloadTooLarge
 from tracehound.model import decode_batch
+from tracehound.server import access
 from tracehound.server.body import read_body
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
@@ -21,6 +22,7 @@ async def ingest_spans(request: Request, svc: Services = Depends(services)) -> F
     limit = svc.settings.max_spans_per_request
     if len(spans) > limit:
         raise PayloadTooLarge(f"{len(spans)} spans in one request; the limit is {limit}", limit=limit, field="spans")
+    access.check_ingest(span.project for span in spans)
     await svc.pipeline.submit(spans)
     return FastJSON({"accepted": len(spans)})
 
@@ -28,6 +30,6 @@ async def ingest_spans(request: Request, svc: Services = Depends(services)) -> F
 @router.get("/api/v1/spans/{span_id}", response_class=FastJSON)
 def get_span(span_id: str, svc: Services = Depends(services)) -> FastJSON:
     span = svc.spans.get_span(span_id.lower())
-    if span is None:
+    if span is None or not access.current().sees(span.project):
         raise NotFound(f"no span with id {span_id}")
     return FastJSON(span.to_api())

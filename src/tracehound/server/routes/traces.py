@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from tracehound.errors import NotFound
+from tracehound.server import access
 from tracehound.server.responses import FastJSON
 from tracehound.server.services import Services, services
 
@@ -14,7 +15,7 @@ router = APIRouter()
 @router.get("/api/v1/traces/{trace_id}", response_class=FastJSON)
 def get_trace(trace_id: str, svc: Services = Depends(services)) -> FastJSON:
     nodes = svc.spans.get_trace(trace_id.lower())
-    if not nodes:
+    if not nodes or not access.current().sees(nodes[0].span.project):
         raise NotFound(f"no trace with id {trace_id}")
     spans = []
     for node in nodes:

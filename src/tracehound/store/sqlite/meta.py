@@ -16,6 +16,7 @@ from tracehound.store.sqlite.alerts import SqliteAlertStateStore, SqliteDetector
 from tracehound.store.sqlite.connection import connect
 from tracehound.store.sqlite.datasets import SqliteDatasetStore
 from tracehound.store.sqlite.experiments import SqliteExperimentStore
+from tracehound.store.sqlite.governance import SqliteGovernanceStore
 from tracehound.store.sqlite.prices import SqlitePriceStore
 from tracehound.store.sqlite.review import SqliteOnlineStore, SqliteReviewStore
 from tracehound.store.sqlite.sources import SqliteIngestSourceStore
@@ -39,6 +40,7 @@ class SqliteMetaStore:
         self.ingest_sources = SqliteIngestSourceStore(shared)
         self.online = SqliteOnlineStore(shared)
         self.reviews = SqliteReviewStore(shared)
+        self.governance = SqliteGovernanceStore(shared)
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         missing = [name for name in set(names) if name not in self._known]
@@ -94,6 +96,22 @@ class SqliteMetaStore:
         if cursor.rowcount == 0:
             raise NotFound(f"no project named {name!r}")
         project = self.get_project(name)
+        assert project is not None
+        return project
+
+    def rename_project(self, old: str, new: str) -> Project:
+        try:
+            with self._lock:
+                if self._conn.execute("SELECT 1 FROM projects WHERE name = ?", (new,)).fetchone():
+                    raise Conflict(f"a project named {new!r} exists already", field="name")
+                cursor = self._conn.execute("UPDATE projects SET name = ? WHERE name = ?", (new, old))
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite: {exc}") from exc
+        if cursor.rowcount == 0:
+            raise NotFound(f"no project named {old!r}")
+        self._known.discard(old)
+        self.governance.rename_project_records(old, new)
+        project = self.get_project(new)
         assert project is not None
         return project
 

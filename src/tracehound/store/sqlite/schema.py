@@ -314,6 +314,46 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     );
     CREATE INDEX feedback_source ON feedback (source, key, created_us);
     """,
+    # governance (store/sqlite/governance.py): API keys and users (hashes only), UI sessions, the
+    # append-only audit log, retention policies and what each retention pass removed, per-project
+    # settings (redaction rules), server secrets (the cookie signing key).
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL, projects TEXT, created_us INTEGER NOT NULL, created_by TEXT,
+        last_used_us INTEGER, revoked_us INTEGER
+    );
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, projects TEXT,
+        created_us INTEGER NOT NULL, disabled_us INTEGER
+    );
+    CREATE TABLE ui_sessions (
+        token_hash TEXT PRIMARY KEY, subject_kind TEXT NOT NULL, subject TEXT NOT NULL,
+        created_us INTEGER NOT NULL, expires_us INTEGER NOT NULL
+    );
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT, project TEXT, detail TEXT
+    );
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+    END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+    END;
+    CREATE TABLE retention_policies (
+        project TEXT PRIMARY KEY, ok_days REAL, failed_days REAL, payload_days REAL, rollup_days REAL,
+        updated_us INTEGER NOT NULL
+    );
+    CREATE TABLE retention_runs (
+        seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, project TEXT NOT NULL, traces INTEGER NOT NULL,
+        spans INTEGER NOT NULL, payloads INTEGER NOT NULL, rollups INTEGER NOT NULL, dry_run INTEGER NOT NULL
+    );
+    CREATE TABLE project_settings (
+        project TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (project, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

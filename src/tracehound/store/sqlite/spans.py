@@ -22,6 +22,7 @@ from tracehound.store.sqlite.connection import connect
 from tracehound.store.sqlite.costs import SqliteCostStore
 from tracehound.store.sqlite.detector_queries import SqliteDetectorQueries
 from tracehound.store.sqlite.dropped import SqliteDroppedStore
+from tracehound.store.sqlite.retention import SqliteSpanRetention
 from tracehound.store.sqlite.rollup_reads import SqliteRollupReader
 from tracehound.store.sqlite.runs import SqliteLookupReader, SqliteRunReader
 from tracehound.store.sqlite.search import SearchIndex
@@ -288,6 +289,11 @@ class SqliteSpanStore:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @property
+    def retention(self) -> SqliteSpanRetention:
+        """Deletions for retention and project removal (``store/sqlite/retention.py``)."""
+        return SqliteSpanRetention(self)
 
     @property
     def search_index(self) -> SearchIndex:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tracehound.errors import NotFound
@@ -13,14 +14,20 @@ from tracehound.ui.trace_view import span_detail, trace_view
 RECENT_TRACES = 50
 
 
-def home_context(spans: SpanStore, meta: MetaStore, project: str | None = None) -> dict[str, Any]:
-    """Projects, and the most recent traces (of one project when given) with their whole-trace totals."""
+def _everything(project: str) -> bool:
+    return True
+
+
+def home_context(spans: SpanStore, meta: MetaStore, project: str | None = None,
+                 can_see: Callable[[str], bool] = _everything) -> dict[str, Any]:
+    """Projects (those ``can_see`` allows), and the most recent traces (of one project when given) with
+    their whole-trace totals."""
     recent = spans.list_spans(SpanCriteria(project=project, is_root=True, limit=RECENT_TRACES))
     totals = spans.trace_totals([root.trace_id for root in recent])
     return {
         "project": project,
         "projects": [{"name": p.name, "created_us": p.created_us, "description": p.description}
-                     for p in meta.list_projects()],
+                     for p in meta.list_projects() if can_see(p.name)],
         "traces": [{
             "trace_id": root.trace_id, "name": root.name, "project": root.project, "run_type": root.run_type,
             "status": root.status, "start_us": root.start_us,
@@ -32,7 +39,7 @@ def home_context(spans: SpanStore, meta: MetaStore, project: str | None = None) 
 
 
 def trace_context(spans: SpanStore, trace_id: str, span_id: str | None = None,
-                  meta: MetaStore | None = None) -> dict[str, Any]:
+                  meta: MetaStore | None = None, can_see: Callable[[str], bool] = _everything) -> dict[str, Any]:
     """The trace page: waterfall, totals, the selected span (``?span=``) in the detail panel, and the
     datasets a run can be added to.
 
@@ -43,7 +50,7 @@ def trace_context(spans: SpanStore, trace_id: str, span_id: str | None = None,
         NotFound: no such trace, or the span is not in it.
     """
     nodes = spans.get_trace_outline(trace_id.lower())
-    if not nodes:
+    if not nodes or not can_see(nodes[0].span.project):
         raise NotFound(f"no trace with id {trace_id}")
     view = trace_view(nodes, span_id)
     selected = spans.get_span(view["selected_id"])
@@ -53,14 +60,15 @@ def trace_context(spans: SpanStore, trace_id: str, span_id: str | None = None,
     return view
 
 
-def span_context(spans: SpanStore, trace_id: str, span_id: str) -> dict[str, Any]:
+def span_context(spans: SpanStore, trace_id: str, span_id: str,
+                 can_see: Callable[[str], bool] = _everything) -> dict[str, Any]:
     """The detail panel of one span, fetched when a waterfall row is clicked.
 
     Raises:
         NotFound: no such span in that trace.
     """
     span = spans.get_span(span_id.lower())
-    if span is None or span.trace_id != trace_id.lower():
+    if span is None or span.trace_id != trace_id.lower() or not can_see(span.project):
         raise NotFound(f"no span {span_id} in trace {trace_id}")
     return {"trace_id": span.trace_id, "selected": span_detail(span)}
 

@@ -7,6 +7,11 @@
   // form property (form.dataset) would shadow it.
   if (!form || !form.elements.namedItem("target")) return;
   const status = form.querySelector(".added");
+  // Signed-in pages carry the session's CSRF token; the server wants it on every state-changing request.
+  function csrfToken() {
+    const meta = document.querySelector("meta[name=csrf-token]");
+    return meta ? meta.getAttribute("content") : "";
+  }
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
@@ -17,7 +22,7 @@
     try {
       const response = await fetch("/api/v1/datasets/" + encodeURIComponent(name) + "/promote", {
         method: "POST",
-        headers: {"content-type": "application/json"},
+        headers: {"content-type": "application/json", "x-csrf-token": csrfToken()},
         body: JSON.stringify({run_id: form.getAttribute("data-run"), use_run_outputs: true}),
       });
       const body = await response.json();
