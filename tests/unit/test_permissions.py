@@ -10,7 +10,9 @@ from tracehound.server import permissions
 from tracehound.server.app import create_app
 from tracehound.settings import Settings
 
-PUBLIC_PATHS = {"/healthz", "/-/static/{name}", "/login"}
+# /feedback/tokens/{id}: a presigned feedback link; the unguessable token in the path is the credential
+PUBLIC_PATHS = {"/healthz", "/-/static/{name}", "/login", "/api/v1/feedback/tokens/{token_id}",
+                "/-/langsmith/feedback/tokens/{token_id}"}
 
 
 def _routes(tmp_path: Path) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from tracehound.governance.retention import Batching, RetentionWorker, apply_all
 from tracehound.model import Span
 from tracehound.store.base import NewExample
 from tracehound.store.governance import RetentionPolicy
+from tracehound.store.review import AnnotationQueue, QueueItem
 from tracehound.store.sqlite import SqliteMetaStore, SqliteSpanStore
 from tracehound.timefmt import now_us
 
@@ -57,6 +58,10 @@ class Seeded:
         dataset = self.meta.datasets.create_dataset("regressions")
         self.promoted = self.ids[(100, "ok", "support")]
         self.meta.datasets.add_examples(dataset.id, [NewExample(inputs={"q": "x"}, source_run_id=self.promoted)])
+        # A 40-day-old successful support run waiting in an annotation queue: kept while the item is open.
+        self.queued = self.ids[(40, "ok", "support")]
+        self.meta.reviews.create_queue(AnnotationQueue(id="q1", name="review", created_us=self.now))
+        self.meta.reviews.add_queue_items([QueueItem("q1", self.queued, self.queued, self.now)])
 
     def alive(self, trace_id: str) -> int:
         return len(self.spans.get_trace(trace_id))
@@ -79,11 +84,11 @@ POLICY = RetentionPolicy("support", ok_days=30, failed_days=90, payload_days=7, 
 def test_a_policy_removes_whole_traces_by_age_and_outcome(seeded: Seeded) -> None:
     run = apply_policy(seeded.spans, seeded.meta, POLICY, batching=Batching(traces=2, spans=5, pause_s=0))
     gone = {key for key, trace_id in seeded.ids.items() if key[2] == "support" and seeded.alive(trace_id) == 0}
-    assert gone == {(40, "ok", "support"), (100, "error", "support"), (100, "interrupted", "support"),
-                    (100, "flagged", "support")}
+    assert gone == {(100, "error", "support"), (100, "interrupted", "support"), (100, "flagged", "support")}
     assert seeded.alive(seeded.promoted) == 4  # referenced by a dataset example
+    assert seeded.alive(seeded.queued) == 4  # waiting in an annotation queue
     assert all(seeded.alive(t) == 4 for key, t in seeded.ids.items() if key[2] == "billing")  # no policy
-    assert (run.traces, run.spans) == (4, 16)
+    assert (run.traces, run.spans) == (3, 12)
     # survivors are whole: a trace never loses some of its spans
     assert all(seeded.alive(t) in (0, 4) for t in seeded.ids.values())
 
@@ -107,9 +112,11 @@ def test_rollups_outlive_raw_spans_until_their_own_days(seeded: Seeded) -> None:
         return int(rows[0][0])
 
     before_40, before_100 = calls(35), calls(95)
-    apply_policy(seeded.spans, seeded.meta, POLICY, batching=Batching(pause_s=0))
-    assert calls(35) < before_40 and calls(95) == 0  # the 100-day buckets are past rollup_days
-    assert calls(35) - calls(95) == before_40 - before_100  # the 40-day traces' spans are gone, their counts stay
+    policy = RetentionPolicy("support", ok_days=30, failed_days=30, rollup_days=60)
+    apply_policy(seeded.spans, seeded.meta, policy, batching=Batching(pause_s=0))
+    assert seeded.alive(seeded.ids[(40, "error", "support")]) == 0
+    assert calls(95) == 0 < before_100  # the 100-day buckets are past rollup_days
+    assert calls(35) == before_40 - before_100  # the 40-day traces' spans are gone, their counts stay
 
 
 def test_a_dry_run_counts_exactly_what_a_real_run_removes(seeded: Seeded) -> None:
@@ -122,7 +129,7 @@ def test_a_dry_run_counts_exactly_what_a_real_run_removes(seeded: Seeded) -> Non
     recorded = seeded.meta.governance.list_retention_runs(project="support")
     assert [r.dry_run for r in recorded] == [False, True]
     audit = seeded.meta.governance.list_audit(action="retention.run")
-    assert audit[0].detail["traces"] == 4 and audit[0].actor == "job:retention"
+    assert audit[0].detail["traces"] == 3 and audit[0].actor == "job:retention"
     again = apply_all(seeded.spans, seeded.meta, batching=Batching(pause_s=0))
     assert [(r.traces, r.payloads) for r in again] == [(0, 0)]
 

@@ -5,7 +5,8 @@ A policy (``RetentionPolicy``) says, in days, how long a project keeps successfu
 inputs/outputs/events are cleared but the span, its timing, tokens and cost stay) and rollups.
 
 Rules that always hold: a trace is removed whole (chosen by its root's start time); a trace holding a
-run that a dataset example was promoted from is never removed nor stripped; the rollups outlive the
+run that a dataset example was promoted from, or one waiting in an annotation queue, is never removed
+nor stripped; the rollups outlive the
 raw spans. Every pass appends a ``RetentionRun`` per project (what it removed, or would remove when
 ``dry_run``), and an audit entry when it removed anything.
 
@@ -49,7 +50,7 @@ def cutoff_us(days: float | None, now: int) -> int | None:
 
 
 def protected_traces(spans: SpanStore, meta: MetaStore) -> set[str]:
-    """Traces holding a run a dataset example was promoted from: retention never touches them."""
+    """Traces holding a run a dataset example was promoted from or an open annotation-queue item."""
     run_ids = meta.governance.protected_run_ids()
     return set(spans.trace_ids_of(sorted(run_ids)).values()) if run_ids else set()
 

@@ -166,7 +166,8 @@ class GovernanceStore(Protocol):
         """Newest first."""
 
     def protected_run_ids(self) -> set[str]:
-        """Run ids a dataset example was promoted from: retention never removes their traces."""
+        """Run ids a dataset example was promoted from or waiting in an annotation queue (not yet
+        completed): retention never removes their traces."""
 
     # per-project settings
     def get_project_setting(self, project: str, name: str) -> Any:

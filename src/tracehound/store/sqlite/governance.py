@@ -194,8 +194,9 @@ class SqliteGovernanceStore:
                 for at, proj, traces, spans, payloads, rollups, dry, seq in self._db.rows(sql, params)]
 
     def protected_run_ids(self) -> set[str]:
-        return {row[0] for row in self._db.rows("SELECT DISTINCT source_run_id FROM examples"
-                                                " WHERE source_run_id IS NOT NULL")}
+        return {row[0] for row in self._db.rows(
+            "SELECT source_run_id FROM examples WHERE source_run_id IS NOT NULL"
+            " UNION SELECT run_id FROM queue_items WHERE status = 'pending'")}
 
     # project settings ----------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@
         try {
           const response = await fetch("/api/v1/feedback", {
             method: "POST",
-            headers: {"content-type": "application/json"},
+            headers: {"content-type": "application/json",
+                      "x-csrf-token": (document.querySelector("meta[name=csrf-token]") || {getAttribute: () => ""}).getAttribute("content")},
             body: JSON.stringify({run_id: form.getAttribute("data-run"), key: "thumbs", score: score,
               comment: comment, source: "human"}),
           });

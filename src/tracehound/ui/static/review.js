@@ -40,7 +40,8 @@
     const response = await fetch("/api/v1/queues/" + encodeURIComponent(queue) + "/items/" + encodeURIComponent(run)
       + "/annotations", {
       method: "POST",
-      headers: {"content-type": "application/json"},
+      headers: {"content-type": "application/json",
+                "x-csrf-token": (document.querySelector("meta[name=csrf-token]") || {getAttribute: () => ""}).getAttribute("content")},
       body: JSON.stringify({reviewer: root.getAttribute("data-reviewer"), labels: labels(),
         reference_output: reference(), comment: form.elements.namedItem("comment").value || null,
         promote: form.elements.namedItem("promote").checked}),
