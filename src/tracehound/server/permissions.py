@@ -209,9 +209,9 @@ RULES: Final[tuple[Rule, ...]] = (
     _rule("GET", "/queues/{name}", READ),
     _rule("GET", "/queues/{name}/review", READ),
     _rule("GET", "/queues/{name}/review.json", READ),
-    # LangSmith UI links redirect to our pages, which check the caller themselves
-    _rule("GET", "/o/{tenant}/datasets/{dataset_id}/compare", READ, "self"),
-    _rule("GET", "/o/{tenant}/projects/p/{project_id}", READ, "self"),
+    # LangSmith UI links redirect to our pages (a run's link checks the run's project first)
+    _rule("GET", "/o/{tenant}/datasets/{dataset_id}/compare", READ),
+    _rule("GET", "/o/{tenant}/projects/p/{project_id}", READ),
     _rule("GET", "/o/{tenant}/projects/p/{project_id}/r/{run_id}", READ, "self"),
     _rule("GET", "/settings", ADMIN),
     _rule("GET", "/settings.json", ADMIN),

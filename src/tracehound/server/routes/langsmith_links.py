@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from tracehound.errors import NotFound
+from tracehound.server import access
 from tracehound.server.services import Services, services
 
 router = APIRouter(include_in_schema=False)
@@ -51,6 +52,6 @@ def project_link(tenant: str, project_id: str, svc: Services = Depends(services)
 @router.get("/o/{tenant}/projects/p/{project_id}/r/{run_id}")
 def run_link(tenant: str, project_id: str, run_id: str, svc: Services = Depends(services)) -> RedirectResponse:
     span = svc.spans.get_span(run_id.lower())
-    if span is None:
+    if span is None or not access.current().sees(span.project):
         raise NotFound(f"no run {run_id}")
     return RedirectResponse(f"/trace/{span.trace_id}?span={span.id}", 307)

@@ -64,7 +64,7 @@ def online_rule_context(loop: Any, feedback: Any, online: Any, rule_id: str, win
 
 def pools_context(reviews: Any, filler: Any) -> dict[str, Any]:
     return {"pools": [{**asdict(p), "members": reviews.count_pool_members(p.id)} for p in reviews.list_pools()],
-            "filler": filler.stats()}
+            "filler": {"dropped": 0, **filler.stats()}}  # "dropped" appears only once one was
 
 
 def pool_context(reviews: Any, pool_name: str) -> dict[str, Any]:
