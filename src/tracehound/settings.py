@@ -86,7 +86,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("session_hours", 12.0, "Server: how long a UI sign-in lasts.", float),
     Setting("retention_interval_s", 300.0,
             "Server: how often the retention job applies each project's policy; 0 turns it off.", float),
-    Setting("retention_batch_traces", 200,
+    Setting("retention_batch_traces", 25,
             "Server: traces the retention job removes per transaction (small, so ingest never waits long).", int),
     Setting("tracing", True, "SDK: set to false to turn tracing off (decorators become pass-through).", _bool),
     Setting("sample_rate", 1.0, "SDK: fraction of traces kept.", _fraction),
@@ -157,7 +157,7 @@ class Settings:
     auth: str = "auto"
     session_hours: float = 12.0
     retention_interval_s: float = 300.0
-    retention_batch_traces: int = 200
+    retention_batch_traces: int = 25
     tracing: bool = True
     sample_rate: float = 1.0
     inherit_metadata: bool = True

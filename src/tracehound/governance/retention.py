@@ -40,7 +40,7 @@ RENAMING: Final = "renaming_to"  # project setting on the old name: spans move t
 
 @dataclass(frozen=True, slots=True)
 class Batching:
-    traces: int = 200
+    traces: int = 25
     spans: int = 2000
     pause_s: float = 0.02
 
