@@ -137,10 +137,8 @@ def _counters(root: Run) -> _Counters:
 
 
 def _arguments_key(run: Run) -> str:
-    try:
-        return repr((run.args, sorted((run.kwargs or {}).items())))[:2000]
-    except Exception:
-        return f"<unrepresentable {id(run.args)}>"
+    # The arguments' JSON taken when the call started (sdk/snapshot.py): equal calls give equal keys.
+    return f"{run.args_json!r}{run.kwargs_json!r}"[:2000]
 
 
 def _trip(run: Run, error: GuardTripped) -> None:

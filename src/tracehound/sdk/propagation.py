@@ -69,7 +69,7 @@ class RemoteParent(Run):
         self._id_text = parent_id
         self.spec = Spec(None, "remote parent", "chain", (), {})
         self.parent = None
-        self.args = self.kwargs = self.args_json = self.kwargs_json = self.outputs_json = None
+        self.args_json = self.kwargs_json = self.outputs_json = None
         self.root = _RemoteRoot(trace_id) if trace_id != parent_id else self
         self._steps = itertools.count(1) if self.root is self else None
         self.step = 0

@@ -21,9 +21,10 @@ from typing import Any
 import msgspec
 
 from tracehound.sdk import _guard
+from tracehound.sdk import ids as _ids
 from tracehound.sdk.config import STATE
 from tracehound.sdk.context import CURRENT_RUN, CURRENT_SESSION
-from tracehound.sdk.ids import id_text, next_id
+from tracehound.sdk.ids import _COUNTER_MASK, id_text
 from tracehound.sdk.snapshot import EMPTY_ARRAY, encode_args, encode_json, encode_result
 from tracehound.sdk.snapshot import encoder as _encode
 
@@ -64,17 +65,15 @@ class Run:
     """
 
     __slots__ = (
-        "_extra", "_id", "_id_text", "_steps", "args", "args_json", "dotted", "end_ns", "exc", "kwargs",
-        "kwargs_json", "outputs_json", "parent", "root", "session", "spec", "start_ns", "step",
+        "_extra", "_id", "_id_text", "_steps", "args_json", "dotted", "end_ns", "exc", "kwargs_json", "outputs_json",
+        "parent", "root", "session", "spec", "start_ns", "step",
     )
 
     def __init__(self, spec: Spec, parent: Run | None, args: tuple[Any, ...] | None, kwargs: dict[str, Any] | None):
-        self._id = next_id()
+        self._id = _ids._high | (next(_ids._counter) & _COUNTER_MASK)  # ids.next_id() inlined (hot path)
         self._id_text: str | None = None
         self.spec = spec
         self.parent = parent
-        self.args = args  # kept for the runtime guards' loop check at start; the span uses the JSON below
-        self.kwargs = kwargs
         # The call's arguments as they are now (JSON array / object; None: not a function call or no kwargs).
         # Inlined (not encode_args) because this is the hot path of every traced call.
         if args:
