@@ -18,6 +18,7 @@ from tracehound.server.responses import FastJSON
 from tracehound.server.routes import (
     admin,
     keys,
+    langfuse,
     langsmith_links,
     login,
     lookups,
@@ -46,7 +47,7 @@ from tracehound.settings import Settings
 
 ROUTERS = (spans.router, traces.router, sessions.router, projects.router, otlp.router, runs.router, lookups.router)
 ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.router)
-ROUTERS += (sampling_routes.router, keys.router, retention.router, login.router, admin.router)
+ROUTERS += (sampling_routes.router, keys.router, retention.router, login.router, admin.router, langfuse.router)
 ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router, prices_routes.router)
 ROUTERS += (online_routes.router, reviews_routes.router, review_pages.router, langsmith_links.router)
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path

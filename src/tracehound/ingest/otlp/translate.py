@@ -164,6 +164,11 @@ class Translator:
                     scalars[field_name] = usable
                     notes.append(("fields", field_name, owner))
                     break
+        for convention, extractor in plan.usage:
+            for field_name, value in (extractor(view) or {}).items():
+                if field_name not in scalars:
+                    scalars[field_name] = value
+                    notes.append(("fields", field_name, convention.name))
 
         run_type = _first(plan.run_type, view, notes, "run_type")
         if run_type is None:
@@ -207,6 +212,7 @@ class Translator:
         error = _error(span, attrs, events) if span.status.code == _STATUS_ERROR else None
         status, status_reason = _status(scalars.get("status"), error, attrs, events)
         cost = as_float(scalars["cost"]) if "cost" in scalars else None
+        cost_details = (scalars.get("cost_details") or _cost_details(attrs)) if cost is not None else None
         try:
             return Span(
                 id=own, trace_id=trace_uuid(raw_trace), parent_id=parent, project=scope.project,
@@ -216,7 +222,7 @@ class Translator:
                 session_id=_clip(scalars.get("session_id")), user_id=_clip(scalars.get("user_id")),
                 model=_clip(model), prompt_tokens=scalars.get("prompt_tokens"),
                 completion_tokens=scalars.get("completion_tokens"), total_tokens=scalars.get("total_tokens"),
-                cost=cost, cost_details=_cost_details(attrs) if cost is not None else None,
+                cost=cost, cost_details=cost_details,
                 metadata=metadata, tags=list(dict.fromkeys(tag[:MAX_TAG_CHARS] for tag in tags))[:MAX_TAGS],
                 events=[{"name": event.name, "time": iso(event.time_us), "attributes": event.attrs}
                         for index, event in enumerate(events) if index not in view.consumed_events],

@@ -16,13 +16,22 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple
 
-from tracehound.ingest.otlp.conventions import genai, langsmith, logfire, native, openinference, traceloop, vercel
+from tracehound.ingest.otlp.conventions import (
+    genai,
+    langfuse,
+    langsmith,
+    logfire,
+    native,
+    openinference,
+    traceloop,
+    vercel,
+)
 from tracehound.ingest.otlp.conventions.base import Convention, Event, SpanView
 
 __all__ = ["Convention", "Event", "SpanView"]
 
 REGISTRY: Final[tuple[Convention, ...]] = tuple(module.CONVENTION for module in (
-    native, langsmith, openinference, traceloop, genai, vercel, logfire,
+    native, langsmith, openinference, traceloop, genai, vercel, logfire, langfuse,
 ))
 
 Extractor = tuple[Convention, Callable[[SpanView], Any]]
@@ -32,30 +41,34 @@ def _entries(*functions: Callable[[SpanView], Any]) -> tuple[Extractor, ...]:
     return tuple((sys.modules[function.__module__].CONVENTION, function) for function in functions)
 
 
-RUN_TYPE: Final = _entries(native.run_type, langsmith.run_type, openinference.run_type, genai.run_type,
-                           traceloop.run_type, vercel.run_type, logfire.run_type)
+RUN_TYPE: Final = _entries(native.run_type, langsmith.run_type, langfuse.run_type, openinference.run_type,
+                           genai.run_type, traceloop.run_type, vercel.run_type, logfire.run_type)
 NAME: Final = _entries(native.name, langsmith.name, genai.name, openinference.name, vercel.name, traceloop.name,
                        logfire.name)
 INPUTS: Final = _entries(native.inputs, genai.input_messages, genai.details_event_inputs, genai.tool_inputs,
-                         openinference.inputs, traceloop.inputs, langsmith.inputs, genai.legacy_event_inputs,
-                         vercel.inputs, logfire.inputs)
+                         openinference.inputs, traceloop.inputs, langsmith.inputs, langfuse.inputs,
+                         genai.legacy_event_inputs, vercel.inputs, logfire.inputs)
 OUTPUTS: Final = _entries(native.outputs, genai.output_messages, genai.details_event_outputs, genai.tool_outputs,
-                          openinference.outputs, traceloop.outputs, langsmith.outputs, genai.legacy_event_outputs,
-                          vercel.outputs, logfire.outputs)
-TAGS: Final = _entries(openinference.tags, langsmith.tags, vercel.tags, logfire.tags, native.tags)
+                          openinference.outputs, traceloop.outputs, langsmith.outputs, langfuse.outputs,
+                          genai.legacy_event_outputs, vercel.outputs, logfire.outputs)
+TAGS: Final = _entries(openinference.tags, langsmith.tags, vercel.tags, logfire.tags, langfuse.tags, native.tags)
 # The user's own metadata, merged in this order (a later source overrides an earlier one's key).
-USER_METADATA: Final = _entries(vercel.user_metadata, traceloop.user_metadata, openinference.user_metadata,
-                                langsmith.user_metadata, native.user_metadata)
+USER_METADATA: Final = _entries(vercel.user_metadata, traceloop.user_metadata, langfuse.user_metadata,
+                                openinference.user_metadata, langsmith.user_metadata, native.user_metadata)
 # What each convention knows about the call (agent, prompt, tools, parameters), merged in this order.
 CALL_METADATA: Final = _entries(genai.metadata, traceloop.metadata, vercel.metadata, logfire.metadata,
-                                openinference.metadata, langsmith.metadata)
+                                langfuse.metadata, openinference.metadata, langsmith.metadata)
 DROP: Final = _entries(logfire.drop_reason)
+# Scalar fields a convention packs into one structured attribute (a JSON usage object): they fill only
+# the fields no attribute in ``SCALARS`` gave. ``cost_details`` is the cost breakdown.
+USAGE: Final = _entries(langfuse.usage)
 
 # Scalar fields: the first of these attributes that is present and usable wins.
 SCALARS: Final[dict[str, tuple[str, ...]]] = {
     "model": ("tracehound.model", "gen_ai.response.model", "llm.response.model_name", "llm.model_name",
-              "ai.response.model", "gen_ai.request.model", "llm.request.model_name", "embedding.model_name",
-              "reranker.model_name", "ai.model.id", "langsmith.metadata.ls_model_name", "model_name"),
+              "langfuse.observation.model.name", "ai.response.model", "gen_ai.request.model",
+              "llm.request.model_name", "embedding.model_name", "reranker.model_name", "ai.model.id",
+              "langsmith.metadata.ls_model_name", "model_name"),
     "request_model": ("gen_ai.request.model", "llm.request.model_name", "ai.model.id"),
     "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider",
                  "langsmith.metadata.ls_provider"),
@@ -144,6 +157,7 @@ class Plan(NamedTuple):
     outputs: tuple[Extractor, ...]
     tags: tuple[Extractor, ...]
     metadata: tuple[Extractor, ...]
+    usage: tuple[Extractor, ...]
 
 
 _plan_cache: dict[frozenset[str], Plan] = {}
@@ -156,6 +170,6 @@ def plan_for(present: frozenset[str]) -> Plan:
             return tuple(entry for entry in entries if entry[0].name in present)
 
         plan = Plan(keep(DROP), keep(RUN_TYPE), keep(NAME), keep(INPUTS), keep(OUTPUTS), keep(TAGS),
-                    keep(USER_METADATA) + keep(CALL_METADATA))
+                    keep(USER_METADATA) + keep(CALL_METADATA), keep(USAGE))
         _plan_cache[present] = plan
     return plan
