@@ -128,6 +128,11 @@ SETTINGS: Final[tuple[Setting, ...]] = (
             int),
     Setting("worst_sessions_queue", None,
             "Server: annotation queue the scheduled worst_sessions detector feeds (created on first use)."),
+    Setting("prometheus_max_names", 20,
+            "Server: /metrics keeps a series for this many busiest names per project and run type; the rest"
+            " are summed under name=\"_other\" (bounds label cardinality).", int),
+    Setting("prometheus_max_projects", 50,
+            "Server: /metrics keeps this many busiest projects; the rest are summed under project=\"_other\".", int),
     Setting("judge_base_url", None, "Evals: OpenAI-compatible base URL of the LLM judge (e.g. https://api.openai.com/v1)."),
     Setting("judge_model", None, "Evals: the judge's pinned model id (a dated snapshot, not an alias)."),
     Setting("judge_api_key", None, "Evals: API key for the judge endpoint (sent as a Bearer token, never logged)."),
@@ -182,6 +187,8 @@ class Settings:
     online_workers: int = 2
     online_queue_limit: int = 1000
     worst_sessions_queue: str | None = None
+    prometheus_max_names: int = 20
+    prometheus_max_projects: int = 50
     judge_base_url: str | None = None
     judge_model: str | None = None
     judge_api_key: str | None = None

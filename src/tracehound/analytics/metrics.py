@@ -93,7 +93,7 @@ def _finish(group: dict[str, Any], bins: dict[int, int]) -> dict[str, Any]:
 
 
 def summary(store: SpanStore, window: Window, *, group_by: Sequence[str] = ("name",),
-            filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+            filters: Mapping[str, Any] | None = None, keep_bins: bool = False) -> list[dict[str, Any]]:
     """Per group: calls, errors, error/success rate, p50/p95/p99 and mean latency (ms), tokens and cost.
 
     ``calls`` and ``errors`` include the spans tail sampling dropped (``sampled_out`` of the calls);
@@ -102,6 +102,8 @@ def summary(store: SpanStore, window: Window, *, group_by: Sequence[str] = ("nam
     Args:
         group_by: rollup dimensions (project, run_type, name, model, status, root).
         filters: equality filters on the same dimensions (a list value means any of them).
+        keep_bins: also return each group's latency sketch bins (``bins``: index → count, see
+            ``store.sketch.bin_value``) and ``latency_s`` (the sum), for exporters building histograms.
 
     Raises:
         QueryError: an unknown dimension.
@@ -140,7 +142,13 @@ def summary(store: SpanStore, window: Window, *, group_by: Sequence[str] = ("nam
         group["calls"] += dropped.calls
         group["sampled_out"] += dropped.calls
         group["errors"] += dropped.calls if dropped.status == "error" else 0
-    rows = [_finish(group, bins) for group, bins in groups.values() if group["calls"]]
+    rows = []
+    for group, bins in groups.values():
+        if group["calls"]:
+            latency_s = group["latency_us"] / 1e6
+            rows.append(_finish(group, bins))
+            if keep_bins:
+                rows[-1].update(bins=bins, latency_s=latency_s)
     rows.sort(key=lambda r: (-r["calls"], *(str(r[g]) for g in group_by)))
     return rows
 

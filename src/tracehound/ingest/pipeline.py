@@ -26,6 +26,7 @@ from typing import Any
 from tracehound.errors import InvalidSpan, StoreError, TracehoundError
 from tracehound.ingest.enrich import Enricher
 from tracehound.ingest.filters import IngestFilters
+from tracehound.ingest.tally import Tally
 from tracehound.model import Span
 from tracehound.settings import Settings
 from tracehound.store.base import MetaStore, SpanStore
@@ -73,6 +74,8 @@ class IngestPipeline:
         self.enricher = Enricher(prices.override_rows if prices is not None else None)
         self.committed_spans = 0
         self.commits = 0
+        self.backpressure_refusals = 0  # requests answered 503 (Prometheus: backpressure responses)
+        self.commit_seconds = Tally()  # time each shared transaction took, on the writer thread
         self._last_commit_s = 0.0
         # Called on the writer thread with the spans of each commit; must only hand them off (alerts).
         self.on_commit: list[Callable[[list[Span]], None]] = []
@@ -119,6 +122,7 @@ class IngestPipeline:
         """
         with self._pending_lock:
             if self._pending_spans + len(spans) > self.settings.max_pending_spans and self._pending_spans:
+                self.backpressure_refusals += 1
                 raise Backpressure(f"{self._pending_spans} spans are waiting to be stored; retry shortly")
         self.enricher.apply(spans, source)
         if self.filters is not None:
@@ -242,8 +246,10 @@ class IngestPipeline:
         for batch in group:
             projects |= batch.projects
             rows.extend(batch.rows)
+        started = time.perf_counter()
         self.meta.ensure_projects(sorted(projects))
         self.spans.upsert_rows(rows)
+        self.commit_seconds.add(time.perf_counter() - started)
         self.committed_spans += len(rows)
         self.commits += 1
         self._last_commit_s = time.monotonic()
