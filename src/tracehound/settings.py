@@ -128,6 +128,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
             int),
     Setting("worst_sessions_queue", None,
             "Server: annotation queue the scheduled worst_sessions detector feeds (created on first use)."),
+    Setting("grpc_port", None,
+            "Server: also accept OTLP/gRPC traces on this port (4317 by convention; needs the grpc extra)."
+            " Unset or 0: off.", int),
     Setting("prometheus_max_names", 20,
             "Server: /metrics keeps a series for this many busiest names per project and run type; the rest"
             " are summed under name=\"_other\" (bounds label cardinality).", int),
@@ -187,6 +190,7 @@ class Settings:
     online_workers: int = 2
     online_queue_limit: int = 1000
     worst_sessions_queue: str | None = None
+    grpc_port: int | None = None
     prometheus_max_names: int = 20
     prometheus_max_projects: int = 50
     judge_base_url: str | None = None

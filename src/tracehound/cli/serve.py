@@ -18,12 +18,16 @@ from tracehound.settings import Settings
 @click.option("--meta", "meta_url", default=None, metavar="URL",
               help="Meta store: sqlite:///file.db or postgresql://host:5432/db"
                    " [TRACEHOUND_META_URL, default the data dir's SQLite file].")
+@click.option("--grpc-port", type=int, default=None,
+              help="Also accept OTLP/gRPC on this port (4317 by convention; needs the grpc extra)"
+                   " [TRACEHOUND_GRPC_PORT, default off].")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(data_dir: str | None, host: str | None, port: int | None, spans_url: str | None, meta_url: str | None,
-          log_level: str) -> None:
+          grpc_port: int | None, log_level: str) -> None:
     """Run the tracehound server (ingest, query and UI) until interrupted."""
-    settings = load_settings(data_dir=data_dir, host=host, port=port, spans_url=spans_url, meta_url=meta_url)
+    settings = load_settings(data_dir=data_dir, host=host, port=port, spans_url=spans_url, meta_url=meta_url,
+                             grpc_port=grpc_port)
     run_server(settings, log_level=log_level)
 
 
@@ -58,5 +62,7 @@ def run_server(settings: Settings, *, log_level: str = "warning") -> None:
     where = (f"spans: {redact(config.spans_url)}, meta: {redact(config.meta_url)}"
              if settings.spans_url or settings.meta_url else f"data: {settings.data_dir}")
     click.echo(f"tracehound listening on http://{settings.host}:{settings.port} ({where})")
+    if settings.grpc_port:
+        click.echo(f"OTLP/gRPC on {settings.host}:{settings.grpc_port}")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
                 http="httptools", loop="uvloop", timeout_keep_alive=30)

@@ -63,9 +63,17 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.start()
+        grpc_server = None
         try:
+            if settings.grpc_port:  # OTLP/gRPC beside the HTTP app, sharing its translator and pipeline
+                from tracehound.server.otlp_grpc import OtlpGrpcServer
+
+                grpc_server = OtlpGrpcServer(app, svc, host=settings.host, port=settings.grpc_port)
+                grpc_server.start()
             yield
         finally:
+            if grpc_server is not None:
+                grpc_server.stop()
             svc.close()
 
     app = FastAPI(title="tracehound", version=tracehound.__version__, lifespan=lifespan,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import anyio
 from fastapi import APIRouter, Depends, Request, Response
@@ -38,7 +38,7 @@ router = APIRouter()
 PROJECT_HEADER: Final = "x-tracehound-project"
 _INSTALL: Final = "OTLP ingest needs opentelemetry-proto: pip install 'opentelemetry-proto>=1.25'"
 # HTTP status → google.rpc.Code, for the Status body OTLP clients log.
-_RPC_CODES: Final = {400: 3, 401: 16, 403: 7, 404: 5, 409: 10, 413: 8, 415: 3, 422: 3, 429: 8, 501: 12, 503: 14}
+RPC_CODES: Final = {400: 3, 401: 16, 403: 7, 404: 5, 409: 10, 413: 8, 415: 3, 422: 3, 429: 8, 501: 12, 503: 14}
 
 
 class OtlpUnavailable(TracehoundError):
@@ -54,15 +54,20 @@ class _Otlp:
     saver: ReportSaver
 
 
-def _state(request: Request, svc: Services) -> _Otlp:
-    state = getattr(request.app.state, "otlp", None)
+def otlp_state(app: Any, svc: Services) -> _Otlp:
+    """The app's OTLP state, shared by OTLP/HTTP and OTLP/gRPC (``server/otlp_grpc.py``)."""
+    state = getattr(app.state, "otlp", None)
     if state is None:
         if _MISSING is not None:
             raise OtlpUnavailable(f"{_INSTALL} ({_MISSING})")
         state = _Otlp(Translator(max_value_chars=svc.settings.max_payload_bytes),
                       ReportSaver(ReportStore(svc.meta.ingest_sources)))
-        request.app.state.otlp = state
+        app.state.otlp = state
     return state
+
+
+def _state(request: Request, svc: Services) -> _Otlp:
+    return otlp_state(request.app, svc)
 
 
 @router.post("/v1/traces")
@@ -126,7 +131,7 @@ def _error(exc: TracehoundError, media: str) -> Response:
     retry_after = getattr(exc, "retry_after_s", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
-    code = _RPC_CODES.get(exc.status, 13)
+    code = RPC_CODES.get(exc.status, 13)
     if media == "application/x-protobuf":
         return Response(_status_protobuf(code, str(exc)), status_code=exc.status, headers=headers,
                         media_type="application/x-protobuf")
