@@ -30,6 +30,7 @@ def build_app(parent: FastAPI) -> FastAPI:
         ingest,
         queues,
         runs,
+        runs_v2,
         sessions,
         unsupported,
     )
@@ -38,7 +39,7 @@ def build_app(parent: FastAPI) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, default_response_class=FastJSON)
     app.state = parent.state
     # The catch-all goes last so every real route is tried first.
-    for module in (info, ingest, runs, sessions, datasets, examples, queues, feedback, unsupported):
+    for module in (info, ingest, runs, runs_v2, sessions, datasets, examples, queues, feedback, unsupported):
         app.include_router(module.router)
     for exc_class, handler in parent.exception_handlers.items():
         app.add_exception_handler(exc_class, handler)

@@ -2,7 +2,10 @@
 
 ``batch_ingest_config`` is sent whole (a partial one kills the SDK's tracing thread), sized to this
 server's request limits; zstd is on; ``version`` is at least 0.8.10 so the SDK queues feedback into
-the multipart stream. SmithDB and multipart-example flags are left out so the SDK stays on the v1 API.
+the multipart stream, and 0.16.0 because the v2 run reads SDK 0.15 checks it for (``Client.runs.query``
+/ ``retrieve``) are served (``runs_v2.py``); the SDK uses the version for nothing else. Other v2
+resources (``client.threads``, ``traces``, ``datasets``...) answer 501 naming the endpoint. SmithDB and
+multipart-example flags are left out so the SDK stays on the v1 ingest API.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ SDK_SIZE_LIMIT_BYTES = 20 * 1024 * 1024
 def info(svc: Services = Depends(services)) -> FastJSON:
     settings = svc.settings
     return FastJSON({
-        "version": "0.10.0", "license_expiration_time": None, "tracehound_version": tracehound.__version__,
+        "version": "0.16.0", "license_expiration_time": None, "tracehound_version": tracehound.__version__,
         "batch_ingest_config": {
             "use_multipart_endpoint": True, "scale_up_qsize_trigger": 1000, "scale_up_nthreads_limit": 16,
             "scale_down_nempty_trigger": 4, "size_limit": min(SDK_SIZE_LIMIT, settings.max_spans_per_request),
