@@ -168,7 +168,8 @@ async def test_info_is_complete_at_both_roots(api: httpx.AsyncClient) -> None:
 
 async def test_unsupported_endpoints_answer_501_naming_them(api: httpx.AsyncClient) -> None:
     for method, path, headers in (("GET", "/repos/me/prompt", {}), ("PUT", "/api/v1/datasets/x/splits", {}),
-                                  ("POST", "/api/v2/threads/query", LS), ("POST", "/v1/platform/datasets/x/examples", LS),
+                                  ("POST", "/api/v2/threads/query", LS),
+                                  ("PATCH", "/v1/platform/datasets/x/examples", LS),
                                   ("DELETE", "/info", {})):
         response = await api.request(method, path, headers=headers)
         assert response.status_code == 501, (method, path, response.text)

@@ -25,6 +25,7 @@ def build_app(parent: FastAPI) -> FastAPI:
     from tracehound.server.langsmith import (
         datasets,
         examples,
+        examples_multipart,
         feedback,
         info,
         ingest,
@@ -39,7 +40,8 @@ def build_app(parent: FastAPI) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, default_response_class=FastJSON)
     app.state = parent.state
     # The catch-all goes last so every real route is tried first.
-    for module in (info, ingest, runs, runs_v2, sessions, datasets, examples, queues, feedback, unsupported):
+    for module in (info, ingest, runs, runs_v2, sessions, datasets, examples, examples_multipart, queues, feedback,
+                   unsupported):
         app.include_router(module.router)
     for exc_class, handler in parent.exception_handlers.items():
         app.add_exception_handler(exc_class, handler)

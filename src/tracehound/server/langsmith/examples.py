@@ -69,7 +69,8 @@ def _new_example(svc: Services, body: dict[str, Any]) -> NewExample:
                       id=str(uuid.UUID(str(body["id"]))) if body.get("id") else None)
 
 
-def _create(svc: Services, bodies: list[Any]) -> list[Example]:
+def create_from_bodies(svc: Services, bodies: list[Any]) -> list[Example]:
+    """Examples from LangSmith example bodies; one new dataset version per dataset."""
     by_dataset: dict[str, list[NewExample]] = defaultdict(list)
     for body in bodies:
         if not isinstance(body, dict) or not body.get("dataset_id"):
@@ -85,7 +86,7 @@ def _create(svc: Services, bodies: list[Any]) -> list[Example]:
 @router.post("/examples")
 async def create_example(request: Request, svc: Services = Depends(services)) -> FastJSON:
     body = await json_value(request, svc.settings.max_request_bytes)
-    return FastJSON(example_record((await run_in_threadpool(_create, svc, [body]))[0]))
+    return FastJSON(example_record((await run_in_threadpool(create_from_bodies, svc, [body]))[0]))
 
 
 @router.post("/examples/bulk")
@@ -94,7 +95,7 @@ async def create_examples(request: Request, svc: Services = Depends(services)) -
     body = await json_value(request, svc.settings.max_request_bytes)
     if not isinstance(body, list):
         raise MalformedRequest("expected a JSON array of examples")
-    return FastJSON([example_record(e) for e in await run_in_threadpool(_create, svc, body)])
+    return FastJSON([example_record(e) for e in await run_in_threadpool(create_from_bodies, svc, body)])
 
 
 def _update(svc: Services, example_id: str, body: dict[str, Any]) -> Example:

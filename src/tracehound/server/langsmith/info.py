@@ -10,7 +10,7 @@ multipart-example flags are left out so the SDK stays on the v1 ingest API.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 import tracehound
 from tracehound.server.responses import FastJSON
@@ -22,8 +22,13 @@ SDK_SIZE_LIMIT_BYTES = 20 * 1024 * 1024
 
 
 @router.get("/info")
-def info(svc: Services = Depends(services)) -> FastJSON:
+def info(request: Request, svc: Services = Depends(services)) -> FastJSON:
     settings = svc.settings
+    flags: dict[str, bool] = {"zstd_compression_enabled": True}
+    if request.headers.get("user-agent", "").lower().startswith("langsmith-js"):
+        # The JS SDK's createExamples only uploads multipart (examples_multipart.py); the Python SDK
+        # would also switch its example updates to multipart, which is not served, so it keeps JSON.
+        flags["dataset_examples_multipart_enabled"] = True
     return FastJSON({
         "version": "0.16.0", "license_expiration_time": None, "tracehound_version": tracehound.__version__,
         "batch_ingest_config": {
@@ -32,5 +37,5 @@ def info(svc: Services = Depends(services)) -> FastJSON:
             # Leave room for multipart framing under the request limit.
             "size_limit_bytes": min(SDK_SIZE_LIMIT_BYTES, settings.max_request_bytes * 3 // 4),
         },
-        "instance_flags": {"zstd_compression_enabled": True},
+        "instance_flags": flags,
     })

@@ -47,6 +47,9 @@ def merge_ops(post: dict[str, Any] | None, patch: dict[str, Any] | None) -> dict
     return run
 
 
+_CLOCK_SLACK_US: Final = 1000
+
+
 def segment(start_us: int, run_id: str) -> str:
     """One dotted-order segment: ``20260415T101500123456Z<uuid>``."""
     return compact(start_us) + run_id
@@ -112,6 +115,10 @@ def to_span(run: dict[str, Any], project: str, stored: Span | None = None, paren
     start_us = _time(run.get("start_time"))
     if start_us is None:
         start_us = stored.start_us if stored else end_us if end_us is not None else now_us()
+    if end_us is not None and start_us - _CLOCK_SLACK_US < end_us < start_us:
+        # The JS SDK takes start_time from its µs dotted order but end_time from a ms clock: a run
+        # shorter than a millisecond can "end" a few µs before it starts. It took no measurable time.
+        end_us = start_us
     outputs = run.get("outputs")
     if outputs == {} and end_us is None:
         outputs = None  # a running post's placeholder must not wipe outputs a patch already stored
