@@ -25,6 +25,7 @@ else:
     from tracehound.cli import retention as _retention  # noqa: F401
     from tracehound.cli import runs as _runs  # noqa: F401
     from tracehound.cli import serve as _serve  # noqa: F401
+    from tracehound.cli import sql as _sql  # noqa: F401
     from tracehound.cli import traces as _traces  # noqa: F401
     from tracehound.cli.root import main
 

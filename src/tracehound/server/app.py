@@ -43,6 +43,7 @@ from tracehound.server.routes import prices as prices_routes
 from tracehound.server.routes import reviews as reviews_routes
 from tracehound.server.routes import prometheus as prometheus_routes
 from tracehound.server.routes import sampling as sampling_routes
+from tracehound.server.routes import sql as sql_routes
 from tracehound.server.services import Services
 from tracehound.settings import Settings
 
@@ -51,7 +52,7 @@ ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.r
 ROUTERS += (sampling_routes.router, keys.router, retention.router, login.router, admin.router)
 ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router, prices_routes.router)
 ROUTERS += (online_routes.router, reviews_routes.router, review_pages.router, langsmith_links.router)
-ROUTERS += (langfuse.router, prometheus_routes.router)  # the doors: Langfuse API, Prometheus scrape
+ROUTERS += (langfuse.router, prometheus_routes.router, sql_routes.router)  # the doors: Langfuse, Prometheus, SQL
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path
 
 

@@ -15,6 +15,7 @@
     /evals/compare?baseline=&candidate=
                                       two experiments side by side, each row linking to both traces
 (Datasets and experiments live under /evals/ so the LangSmith-compatible ``GET /datasets`` stays free.)
+    /sql?q=&limit=                    the read-only SQL console: results as a table and a bar chart
     /-/patterns                       every UI component on one page
     /-/static/<file>?h=<hash>         CSS and JS, cached forever (the hash changes with the file)
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -205,6 +206,24 @@ def compare(baseline: str, candidate: str, svc: Services = Depends(services)) ->
 @router.get("/evals/compare.json")
 def compare_json(baseline: str, candidate: str, svc: Services = Depends(services)) -> Response:
     return _page("compare.html", pages.compare_context(svc.meta, baseline, candidate), True)
+
+
+def _sql(request: Request, svc: Services, q: str | None, limit: int, project: list[str] | None) -> dict[str, Any]:
+    from tracehound.server.routes.sql import caller_projects
+
+    return pages.sql_context(svc.spans, q, caller_projects(request, project or None), max(1, min(limit, 100_000)))
+
+
+@router.get("/sql")
+def sql_console(request: Request, q: str | None = None, limit: int = 500, project: list[str] | None = Query(None),
+                svc: Services = Depends(services)) -> Response:
+    return _page("sql.html", _sql(request, svc, q, limit, project), False)
+
+
+@router.get("/sql.json")
+def sql_console_json(request: Request, q: str | None = None, limit: int = 500,
+                     project: list[str] | None = Query(None), svc: Services = Depends(services)) -> Response:
+    return _page("sql.html", _sql(request, svc, q, limit, project), True)
 
 
 @router.get("/-/patterns")

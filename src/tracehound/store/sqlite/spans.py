@@ -15,6 +15,9 @@ from tracehound.errors import StoreError
 from tracehound.model import Span
 from tracehound.store.base import SpanCriteria, TreeNode, Turn
 from tracehound.store.payload import DEFAULT_CAP_BYTES, decode_payload, encode_payload
+from tracehound.store.sql import DEFAULT_LIMIT as DEFAULT_SQL_LIMIT
+from tracehound.store.sql import DEFAULT_TIMEOUT_S as DEFAULT_SQL_TIMEOUT_S
+from tracehound.store.sql import SqlResult
 from tracehound.store.sqlite import rollups
 from tracehound.store.sqlite.analytics import SqliteSpanAnalytics
 from tracehound.store.sqlite.checkpoint import Checkpointer
@@ -26,6 +29,7 @@ from tracehound.store.sqlite.retention import SqliteSpanRetention
 from tracehound.store.sqlite.rollup_reads import SqliteRollupReader
 from tracehound.store.sqlite.runs import SqliteLookupReader, SqliteRunReader
 from tracehound.store.sqlite.search import SearchIndex
+from tracehound.store.sqlite.sql import run_sql
 from tracehound.store.trees import tree_order
 from tracehound.timefmt import now_us
 
@@ -272,6 +276,11 @@ class SqliteSpanStore:
             conn.execute("COMMIT")
 
     # Query support: ``tracehound.query.sqlite`` compiles filters to SQL for these -------------------
+
+    def sql(self, query: str, *, projects: Sequence[str] | None, limit: int = DEFAULT_SQL_LIMIT,
+            timeout_s: float = DEFAULT_SQL_TIMEOUT_S) -> SqlResult:
+        """Users' read-only SQL over the documented views (``store/sql.py``), scoped to ``projects``."""
+        return run_sql(self.path, query, projects=projects, limit=limit, timeout_s=timeout_s)
 
     def read_sql(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """Rows of a read-only statement on this thread's reader connection (errors as ``StoreError``)."""

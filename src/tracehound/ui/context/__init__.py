@@ -9,6 +9,7 @@ what the page shows. One module per area:
     triage.py      "tool X is failing"
     alerts.py      rules, states, history
     evals.py       datasets, experiments, comparison
+    sql.py         the read-only SQL console
 """
 
 from tracehound.ui.context.alerts import alerts_context
@@ -20,9 +21,10 @@ from tracehound.ui.context.evals import (
     experiments_context,
 )
 from tracehound.ui.context.runs import runs_context
+from tracehound.ui.context.sql import sql_context
 from tracehound.ui.context.traces import home_context, session_context, span_context, trace_context
 from tracehound.ui.context.triage import triage_context
 
 __all__ = ["alerts_context", "compare_context", "dashboard_context", "dataset_context", "datasets_context",
            "experiments_context", "home_context", "runs_context", "session_context", "span_context",
-           "trace_context", "triage_context"]
+           "sql_context", "trace_context", "triage_context"]
