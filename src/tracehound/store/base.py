@@ -36,6 +36,7 @@ from tracehound.store.review import OnlineStore, ReviewStore
 from tracehound.store.rollups import DroppedStore, RollupReader
 from tracehound.store.runs import LookupReader, RunReader
 from tracehound.store.sources import IngestSourceStore
+from tracehound.store.sql import SqlResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,11 @@ class SpanStore(Protocol):
         """Delete every span of a project (rollups and indexes follow); returns how many."""
 
     def count(self) -> int: ...
+
+    def sql(self, query: str, *, projects: Sequence[str] | None, limit: int = 1000,
+            timeout_s: float = 10.0) -> SqlResult:
+        """Users' read-only SQL over the documented views (``store/sql.py``: spans, traces, sessions,
+        feedback), rows of ``projects`` only (``None``: all). Raises ``QueryError`` for anything refused."""
 
     def start_background(self, is_idle: Callable[[], bool]) -> None:
         """Start the engine's background upkeep for a long-running server (WAL checkpoints, index
