@@ -35,6 +35,13 @@ DEFAULT_LIMIT: Final = 1000
 MAX_LIMIT: Final = 100_000
 DEFAULT_TIMEOUT_S: Final = 10.0
 MAX_SQL_CHARS: Final = 20_000
+# Queries over the views that the UI console offers as a start (users' SQL, not the store's).
+EXAMPLES: Final = (
+    "SELECT name, count(*) AS calls, avg(latency_s) AS avg_s FROM spans WHERE run_type = 'tool'"
+    " GROUP BY name ORDER BY calls DESC",
+    "SELECT project, count(*) AS traces, sum(cost) AS cost FROM traces GROUP BY project",
+    "SELECT session_id, trace_count, error_count FROM sessions ORDER BY error_count DESC LIMIT 20",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,10 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from tracehound.errors import QueryError
-from tracehound.store.sql import VIEWS
+from tracehound.store.sql import EXAMPLES, VIEWS
 from tracehound.ui.charts import nice_ceiling, percent
 
 MAX_BARS: Final = 30
-EXAMPLES: Final = (
-    "SELECT name, count(*) AS calls, avg(latency_s) AS avg_s FROM spans WHERE run_type = 'tool'"
-    " GROUP BY name ORDER BY calls DESC",
-    "SELECT project, count(*) AS traces, sum(cost) AS cost FROM traces GROUP BY project",
-    "SELECT session_id, trace_count, error_count FROM sessions ORDER BY error_count DESC LIMIT 20",
-)
 
 
 def sql_context(spans: Any, query: str | None, projects: Sequence[str] | None, limit: int = 500) -> dict[str, Any]:
