@@ -13,6 +13,7 @@ if find_spec("click") is None or find_spec("fastapi") is None:  # a slim, SDK-on
 
 else:
     from tracehound.cli import alerts as _alerts  # noqa: F401  (registers commands)
+    from tracehound.cli import bulk as _bulk  # noqa: F401
     from tracehound.cli import datasets as _datasets  # noqa: F401
     from tracehound.cli import demo as _demo  # noqa: F401
     from tracehound.cli import detect as _detect  # noqa: F401

@@ -35,13 +35,14 @@ from tracehound.server.routes import alerts as alerts_routes
 from tracehound.server.routes import datasets as datasets_routes
 from tracehound.server.routes import detectors as detectors_routes
 from tracehound.server.routes import experiments as experiments_routes
+from tracehound.server.routes import export as export_routes
 from tracehound.server.routes import feedback as feedback_routes
 from tracehound.server.routes import metrics as metrics_routes
 from tracehound.server.routes import online as online_routes
 from tracehound.server.routes import pages as pages_routes
 from tracehound.server.routes import prices as prices_routes
-from tracehound.server.routes import reviews as reviews_routes
 from tracehound.server.routes import prometheus as prometheus_routes
+from tracehound.server.routes import reviews as reviews_routes
 from tracehound.server.routes import sampling as sampling_routes
 from tracehound.server.routes import sql as sql_routes
 from tracehound.server.services import Services
@@ -52,7 +53,7 @@ ROUTERS += (datasets_routes.router, experiments_routes.router, feedback_routes.r
 ROUTERS += (sampling_routes.router, keys.router, retention.router, login.router, admin.router)
 ROUTERS += (metrics_routes.router, alerts_routes.router, detectors_routes.router, prices_routes.router)
 ROUTERS += (online_routes.router, reviews_routes.router, review_pages.router, langsmith_links.router)
-ROUTERS += (langfuse.router, prometheus_routes.router, sql_routes.router)  # the doors: Langfuse, Prometheus, SQL
+ROUTERS += (langfuse.router, prometheus_routes.router, sql_routes.router, export_routes.router)  # the doors
 ROUTERS += (pages_routes.router,)  # last: the UI's "/" and "/trace/…" must not shadow an API path
 
 

@@ -50,6 +50,19 @@ class RunsParams:
         return urlencode({key: value for key, value in values.items() if value not in ("", None)})
 
 
+def export_links(params: RunsParams) -> dict[str, str]:
+    """``/api/v1/export`` URLs for what the page shows (whole traces when it lists root runs)."""
+    text = combined_filter(params)
+    if params.run_type:
+        run_type = f"eq(run_type, {_literal(params.run_type)})"
+        text = run_type if not text else f"and({text}, {run_type})"
+    query = {"project": params.project, "filter": text, "roots": "true" if params.roots else "",
+             "traces": "true" if params.roots else "",
+             "start": "" if params.window == "all" else f"-{params.window}"}
+    shown = {key: value for key, value in query.items() if value}
+    return {fmt: "/api/v1/export?" + urlencode({"format": fmt, **shown}) for fmt in ("jsonl", "parquet")}
+
+
 def combined_filter(params: RunsParams) -> str:
     """The user's filter and the quick filters as one expression (``and(...)`` when several)."""
     parts = [params.filter.strip()] if params.filter.strip() else []
@@ -89,6 +102,7 @@ def runs_context(spans: SpanStore, meta: MetaStore, params: RunsParams) -> dict[
         "projects": [project.name for project in meta.list_projects()], "examples": EXAMPLES,
         "filter": combined_filter(params), "runs": [], "next": None, "error": None,
         "first_page": None if not params.cursor else "?" + params.query_string(),
+        "export": export_links(params),
     }
     try:
         if params.filter.strip():
