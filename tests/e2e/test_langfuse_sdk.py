@@ -62,6 +62,7 @@ def agent(lf: Any) -> tuple[str, str]:
 
 def test_langfuse_sdk_traces_an_agent(keyed_server: str) -> None:
     lf = client(keyed_server, "pk-lf-agent", additional_headers={"X-Tracehound-Project": "lf-e2e"})
+    assert lf.auth_check() is True
     trace_hex, generation_hex = agent(lf)
     lf.flush()
     lf.shutdown()
@@ -105,6 +106,8 @@ def test_langfuse_sdk_traces_an_agent(keyed_server: str) -> None:
 
 def test_wrong_secret_key_is_refused_and_nothing_is_stored(keyed_server: str) -> None:
     lf = client(keyed_server, "pk-lf-wrong", secret="sk-lf-wrong")
+    with pytest.raises(langfuse.api.UnauthorizedError):  # auth_check raises the API's 401
+        lf.auth_check()
     with lf.start_as_current_observation(as_type="span", name="must-not-land") as span:
         trace_hex = span.trace_id
     lf.flush()

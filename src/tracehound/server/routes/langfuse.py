@@ -4,7 +4,7 @@
   (``langfuse.*`` attributes are read by ``ingest/otlp/conventions/langfuse.py``).
 * ``POST /api/public/scores``: a JSON list of scores, stored as feedback; answered 202
   ``{"message": "Accepted"}``, or 207 ``{accepted, rejected, errors}`` when some are refused.
-* ``GET /api/public/health``: what ``langfuse.auth_check``-style probes read.
+* ``GET /api/public/health`` and ``GET /api/public/projects`` (what ``Langfuse.auth_check()`` reads).
 
 The SDK authenticates with HTTP Basic ``public_key:secret_key``; the secret key is the server's API
 key (``server/auth.py``). See ``docs/langfuse.md``.
@@ -58,6 +58,18 @@ class ScoreBody(msgspec.Struct, rename="camel"):
 @router.get("/api/public/health", response_class=FastJSON)
 def health() -> FastJSON:
     return FastJSON({"status": "OK", "version": tracehound.__version__})
+
+
+@router.get("/api/public/projects", response_class=FastJSON)
+def projects(request: Request, svc: Services = Depends(services)) -> FastJSON:
+    """What ``Langfuse.auth_check()`` reads: the projects the key may see (it fails on an empty list)."""
+    scope = getattr(getattr(request.state, "principal", None), "projects", None)
+    names = [project.name for project in svc.meta.list_projects() if scope is None or project.name in scope]
+    if not names and scope is None:
+        names = [svc.settings.project]  # a fresh server: the project spans go to by default
+    organization = {"id": "tracehound", "name": "tracehound"}
+    return FastJSON({"data": [{"id": name, "name": name, "organization": organization, "metadata": {}}
+                              for name in names]})
 
 
 @router.post("/api/public/scores")
