@@ -265,7 +265,20 @@ RULES: Final[tuple[Rule, ...]] = (
     _rule("POST", f"{LS}/feedback/tokens", WRITE),
     _rule("GET POST OPTIONS", f"{LS}/feedback/tokens/{{token_id}}", PUBLIC, csrf="none"),
     # every other LangSmith path answers 501 naming the endpoint
+    _rule("POST", f"{LS}/api/v2/runs/query", READ),
+    _rule("GET", f"{LS}/api/v2/runs/{{run_id}}", READ),
+    _rule("POST", f"{LS}/v1/platform/datasets/{{dataset_id}}/examples", WRITE),
     _rule("GET POST PUT PATCH DELETE OPTIONS", f"{LS}/{{path:path}}", SIGNED_IN, "self"),
+    # the doors (issue 17): Langfuse API, Prometheus, read-only SQL, bulk export
+    _rule("POST", "/api/public/otel/v1/traces", INGEST, "self"),
+    _rule("POST", "/api/public/scores", WRITE),
+    _rule("GET", "/api/public/health", READ, "self"),
+    _rule("GET", "/api/public/projects", READ, "self"),
+    _rule("GET", "/metrics", READ),
+    _rule("POST", "/api/v1/sql", READ, "self"),
+    _rule("GET", "/api/v1/export", READ, "self"),
+    _rule("GET", "/sql", READ, "self"),
+    _rule("GET", "/sql.json", READ, "self"),
 )
 
 DEFAULT: Final = Rule(frozenset(), "", ADMIN, "global")
