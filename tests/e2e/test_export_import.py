@@ -138,15 +138,16 @@ def test_import_refuses_a_bad_file(tmp_path: Path) -> None:
 
 def test_runs_page_links_export_what_it_shows(source: tuple[str, Path]) -> None:
     url, _ = source
-    page = httpx.get(f"{url}/runs", params={"project": "shop", "status": "error", "window": "all"})
+    page = httpx.get(f"{url}/runs", params={"project": "shop", "status": "error", "window": "all"},
+                     headers=HEADERS)
     assert page.status_code == 200
     links = re.findall(r'<a class="export" href="([^"]+)"', page.text)
     assert len(links) == 2 and "format=jsonl" in links[0] and "format=parquet" in links[1]
     for params in ({"project": "shop", "window": "all"}, {"project": "shop", "status": "error", "roots": "0"}):
-        page = httpx.get(f"{url}/runs", params=params).text
+        page = httpx.get(f"{url}/runs", params=params, headers=HEADERS).text
         link = html.unescape(re.findall(r'<a class="export" href="([^"]+)"', page)[0])
         records = lines(httpx.get(url + link, headers=HEADERS).text)
-        twin = httpx.get(f"{url}/runs.json", params=params).json()
+        twin = httpx.get(f"{url}/runs.json", params=params, headers=HEADERS).json()
         assert twin["runs"] and {r["project"] for r in records} == {"shop"}
         if params.get("roots") == "0":  # the listed runs themselves
             assert sorted(r["id"] for r in records) == sorted(run["id"] for run in twin["runs"])

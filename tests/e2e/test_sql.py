@@ -130,13 +130,13 @@ class _Page(HTMLParser):
 def test_ui_console_shows_table_and_chart(sql_server: tuple[str, Path]) -> None:
     url, _ = sql_server
     query = "SELECT name, count(*) AS calls FROM spans WHERE run_type = 'tool' GROUP BY name ORDER BY calls DESC"
-    answer = httpx.get(f"{url}/sql", params={"q": query})
+    answer = httpx.get(f"{url}/sql", params={"q": query}, headers=HEADERS)
     assert answer.status_code == 200 and "text/html" in answer.headers["content-type"]
     page = _Page()
     page.feed(answer.text)
     assert page.cells[:2] == ["search", "2"] and page.bars[0] == "2" and len(page.bars) == 3
-    twin = httpx.get(f"{url}/sql.json", params={"q": query}).json()
+    twin = httpx.get(f"{url}/sql.json", params={"q": query}, headers=HEADERS).json()
     assert twin["result"]["rows"][0] == ["search", 2] and twin["chart"]["value"] == "calls"
     refused = _Page()
-    refused.feed(httpx.get(f"{url}/sql", params={"q": "DELETE FROM spans"}).text)
+    refused.feed(httpx.get(f"{url}/sql", params={"q": "DELETE FROM spans"}, headers=HEADERS).text)
     assert refused.alert and not refused.cells
