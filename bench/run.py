@@ -21,7 +21,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter measurements, 100k-span store for look-ups")
     args = parser.parse_args()
     scripts = sorted(path for path in HERE.glob("*.py") if not path.name.startswith("_") and path.name != "run.py")
-    quick_args = {"ingest.py": ["--seconds", "2"], "lookup.py": ["--spans", "100000"]}
+    quick_args = {"ingest.py": ["--seconds", "2"], "lookup.py": ["--spans", "100000"],
+                  "scale_out.py": ["--spans", "50000"]}
     failed = []
     summary: list[str] = []
     for script in scripts:

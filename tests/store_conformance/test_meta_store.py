@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tracehound.store.base import MetaStore
+import pytest
+
+from tracehound.errors import Conflict, NotFound
+from tracehound.store.base import Experiment, ExperimentResult, MetaStore, NewExample, PriceOverride
 
 
 def test_projects_are_created_once(meta_store: MetaStore) -> None:
@@ -88,3 +91,85 @@ def test_ingest_source_records_replace_by_key(meta_store: MetaStore) -> None:
     assert sources.load("otlp") == [SourceRecord("otlp", "svc-a", "scope", 2, 2, {"spans": 2, "nested": {"x": [1]}}),
                                     SourceRecord("otlp", "svc-b", "scope", 1, 5, {"spans": 9})]
     assert sources.load("other") == []
+
+
+def test_dataset_versions_keep_every_past_state(meta_store: MetaStore) -> None:
+    datasets = meta_store.datasets
+    ds = datasets.create_dataset("refunds", description="refund questions", metadata={"owner": "a"})
+    first, second = datasets.add_examples(ds.id, [
+        NewExample({"q": "a"}, {"answer": "A"}, splits=["smoke", "full"], metadata={"category": "x"}),
+        NewExample({"q": "b"}, {"answer": "B"}, splits=["full"]),
+    ])
+    assert first.version == second.version == 1
+    edited = datasets.update_example(first.id, outputs={"answer": "A2"})
+    assert edited.version == 2 and edited.inputs == {"q": "a"} and edited.metadata == {"category": "x"}
+    assert datasets.retire_examples([second.id]) == 3
+    assert [e.outputs for e in datasets.list_examples(ds.id)] == [{"answer": "A2"}]
+    assert [e.outputs for e in datasets.list_examples(ds.id, version=1)] == [{"answer": "A"}, {"answer": "B"}]
+    assert [e.outputs for e in datasets.list_examples(ds.id, version=2)] == [{"answer": "A2"}, {"answer": "B"}]
+    assert [e.id for e in datasets.list_examples(ds.id, version=1, split="smoke")] == [first.id]
+    assert datasets.get_example(first.id, version=1).outputs == {"answer": "A"}
+    assert [(v.version, v.change) for v in datasets.list_versions(ds.id)] == [
+        (1, "add 2 example(s)"), (2, f"edit {first.id}"), (3, "retire 1 example(s)")]
+    dataset = datasets.get_dataset("refunds")
+    assert dataset.version == 3 and dataset.example_count == 1 and dataset.metadata == {"owner": "a"}
+    assert datasets.get_dataset(ds.id) == dataset
+    assert [d.name for d in datasets.list_datasets()] == ["refunds"]
+
+
+def test_dataset_names_are_unique_and_unknown_things_are_not_found(meta_store: MetaStore) -> None:
+    datasets = meta_store.datasets
+    ds = datasets.create_dataset("x")
+    with pytest.raises(Conflict):
+        datasets.create_dataset("x")
+    [example] = datasets.add_examples(ds.id, [NewExample({"q": 1}, id="00000000-0000-4000-8000-000000000001")])
+    with pytest.raises(Conflict):
+        datasets.add_examples(ds.id, [NewExample({"q": 2}, id=example.id)])
+    with pytest.raises(NotFound):
+        datasets.update_example("nope", outputs=1)
+    with pytest.raises(NotFound):
+        datasets.add_examples("missing-id", [NewExample({})])
+    assert datasets.delete_dataset("x") and not datasets.delete_dataset("x")
+    assert datasets.list_datasets() == [] and datasets.get_example(example.id) is None
+
+
+def test_experiments_store_results_and_summaries(meta_store: MetaStore) -> None:
+    experiments = meta_store.experiments
+    older = experiments.create_experiment(Experiment("e1", "first", "exp-1", "d1", 3, 1_000, split="smoke",
+                                                     metadata={"model": "a"}))
+    experiments.create_experiment(Experiment("e2", "second", "exp-2", None, None, 2_000))
+    with pytest.raises(Conflict):
+        experiments.create_experiment(Experiment("e3", "first", "exp-3", None, None, 3_000))
+    results = [ExperimentResult("e1", f"x{i}", f"r{i}", scores={"exact": 1.0 if i else 0.0}, passed=bool(i),
+                                outputs={"a": i}, latency_us=10 * i) for i in range(3)]
+    experiments.add_results(results)
+    experiments.add_results([ExperimentResult("e1", "x0", "r0-again", scores={"exact": 1.0}, passed=True,
+                                              errors={"judge": "timeout"})])
+    stored = experiments.list_results("e1")
+    # A replaced result moves to the end (the order results were last stored in).
+    assert [(r.example_id, r.run_id, r.passed) for r in stored] == [("x1", "r1", True), ("x2", "r2", True),
+                                                                   ("x0", "r0-again", True)]
+    assert stored[2].errors == {"judge": "timeout"} and stored[1].outputs == {"a": 2}
+    finished = experiments.finish_experiment("e1", {"pass_rate": 1.0})
+    assert finished.summary == {"pass_rate": 1.0} and finished.ended_us is not None
+    assert experiments.get_experiment("first") == finished and finished.metadata == {"model": "a"}
+    assert [e.id for e in experiments.list_experiments()] == ["e2", "e1"]
+    assert [e.id for e in experiments.list_experiments("d1")] == [older.id]
+    assert experiments.delete_experiment("first") and experiments.list_results("e1") == []
+    assert experiments.get_experiment("e1") is None
+
+
+def test_price_overrides_are_replaced_by_day_and_deleted(meta_store: MetaStore) -> None:
+    prices = meta_store.prices
+    first = prices.set_override(PriceOverride("support", "gpt-4o", "2026-01-01", 2.0, 8.0, note="contract"))
+    prices.set_override(PriceOverride("support", "gpt-4o", "2026-01-01", 2.5, 9.0, cached_input=1.0))
+    prices.set_override(PriceOverride("*", "claude-x", "2026-02-01", 3.0, 15.0, context_window=200_000))
+    stored = prices.list_overrides()
+    assert [(o.project, o.model, o.input, o.cached_input, o.note) for o in stored] == [
+        ("*", "claude-x", 3.0, None, None), ("support", "gpt-4o", 2.5, 1.0, None)]
+    assert stored[1].updated_us >= first.updated_us > 0
+    assert [o.model for o in prices.list_overrides("support")] == ["gpt-4o"]
+    assert [(project, row.model) for project, row in prices.override_rows()] == [("*", "claude-x"),
+                                                                                ("support", "gpt-4o")]
+    assert prices.delete_override("support", "gpt-4o", "2025-12-31") == 0
+    assert prices.delete_override("support", "gpt-4o") == 1 and len(prices.list_overrides()) == 1

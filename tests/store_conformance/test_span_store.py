@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.spans import BASE_US, new_id, span, tree
 from tracehound.model import Span
 from tracehound.store.base import SpanCriteria, SpanStore
@@ -142,3 +144,31 @@ def test_outline_totals_and_project_delete(span_store: SpanStore) -> None:
     assert span_store.delete_project("a") == 3
     assert span_store.count() == 2 and span_store.get_trace(made[0]["trace_id"]) == []
     assert span_store.delete_project("a") == 0
+
+
+def _costs(span_store: SpanStore) -> Any:
+    costs = getattr(span_store, "costs", None)
+    if costs is None:
+        from tracehound.store.sqlite.costs import SqliteCostStore
+
+        costs = SqliteCostStore(span_store)  # type: ignore[arg-type]
+    return costs
+
+
+def test_unpriced_models_and_repricing(span_store: SpanStore) -> None:
+    batch = tree(3, project="p", start_time=BASE_US)
+    batch[1].update(run_type="llm", model="new-model", prompt_tokens=100, completion_tokens=20, total_tokens=120)
+    batch[2].update(run_type="llm", model="gpt-4o", prompt_tokens=10, completion_tokens=5, total_tokens=15,
+                    cost=0.001)
+    span_store.upsert(spans(*batch))
+    costs = _costs(span_store)
+    [unpriced] = costs.unpriced_models(BASE_US - 1, BASE_US + 10**9)
+    assert (unpriced.project, unpriced.model, unpriced.spans, unpriced.total_tokens) == ("p", "new-model", 1, 120)
+    usage = costs.usage_rows(BASE_US - 1, BASE_US + 10**9)
+    assert sorted(u.id for u in usage) == sorted([batch[1]["id"], batch[2]["id"]])
+    assert [u.id for u in costs.usage_rows(BASE_US - 1, BASE_US + 10**9, after_id=usage[0].id)] == [usage[1].id]
+    assert costs.set_costs([(batch[1]["id"], 0.25, {"input": 0.2, "output": 0.05}, {"priced_by": "override"})]) == 1
+    repriced = span_store.get_span(batch[1]["id"])
+    assert repriced.cost == 0.25 and repriced.cost_details == {"input": 0.2, "output": 0.05}
+    assert repriced.metadata == {"priced_by": "override"} and span_store.count() == 3
+    assert costs.unpriced_models(BASE_US - 1, BASE_US + 10**9) == []

@@ -56,13 +56,13 @@ async def test_errors_name_what_is_wrong(api: httpx.AsyncClient) -> None:
 
 
 def test_detect_cli(tmp_path: Path, settings: Settings) -> None:
-    from tracehound.store.sqlite import SqliteSpanStore
-    from tracehound.store.sqlite.connection import db_path
+    from tracehound.store.factory import open_stores
 
-    store = SqliteSpanStore(db_path(settings.data_dir))
+    stores = open_stores(settings)  # the stores the CLI below opens too (SQLite, or the scale-out pair)
+    store = stores.spans
     answer = turn(ago(1), [{"run_type": "llm", "name": "answer", "outputs": "See https://evil.example/x, $12.50"}])
     store.upsert(_versions() + answer)
-    store.close()
+    stores.close()
     urls = tmp_path / "urls.txt"
     urls.write_text("# knowledge base\nhttps://help.shop.example/\n")
     runner = CliRunner()

@@ -133,12 +133,10 @@ async def test_a_body_that_is_not_an_object_is_a_400(api: httpx.AsyncClient) -> 
 def test_the_cli_sets_lists_and_reprices(settings: Settings, tmp_path: Path) -> None:
     from tracehound.ingest.pipeline import IngestPipeline
     from tracehound.model import Span
-    from tracehound.store.sqlite import SqliteMetaStore, SqliteSpanStore
-    from tracehound.store.sqlite.connection import db_path
+    from tracehound.store.factory import open_stores
 
-    path = db_path(settings.data_dir)
-    spans, meta = SqliteSpanStore(path), SqliteMetaStore(path)
-    pipeline = IngestPipeline(spans, meta, settings)
+    stores = open_stores(settings)  # the stores the CLI below opens too (SQLite, or the scale-out pair)
+    pipeline = IngestPipeline(stores.spans, stores.meta, settings)
     pipeline.start()
     root = new_id()
     pipeline.submit_sync([Span(id=root, trace_id=root, name="agent", start_time=BASE_US, end_time=BASE_US + 10),
@@ -146,8 +144,7 @@ def test_the_cli_sets_lists_and_reprices(settings: Settings, tmp_path: Path) -> 
                                start_time=BASE_US + 1, end_time=BASE_US + 5, model="house-llm-v2",
                                prompt_tokens=2_000_000, completion_tokens=0)])
     pipeline.stop()
-    spans.close()
-    meta.close()
+    stores.close()
     runner = CliRunner()
     data = ["--data-dir", settings.data_dir]
     result = runner.invoke(main, ["prices", "unpriced", *data, "--window", "3650d", "--json"])

@@ -22,6 +22,7 @@ else:
     from tracehound.cli import keys as _keys  # noqa: F401
     from tracehound.cli import lookups as _lookups  # noqa: F401
     from tracehound.cli import metrics as _metrics  # noqa: F401
+    from tracehound.cli import migrate as _migrate  # noqa: F401
     from tracehound.cli import prices as _prices  # noqa: F401
     from tracehound.cli import retention as _retention  # noqa: F401
     from tracehound.cli import runs as _runs  # noqa: F401
