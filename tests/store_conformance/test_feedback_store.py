@@ -37,3 +37,18 @@ def test_the_same_id_replaces_and_delete_forgets(feedback_store: FeedbackStore) 
     assert feedback_store.delete_feedback(first.id) and not feedback_store.delete_feedback(first.id)
     assert feedback_store.list_feedback() == [] and feedback_store.get_feedback(first.id) is None
     assert not feedback_store.delete_feedback(str(uuid.uuid4()))
+
+
+def test_verdicts_are_placed_at_the_run_start_and_passed_is_read(feedback_store: FeedbackStore) -> None:
+    run = str(uuid.uuid4())
+    feedback_store.add_feedback([
+        fb(run, "helpful", 500, score=0.9, source="online:judge", source_info={"run_start_us": 100}),
+        fb(run, "helpful", 600, score=0.9, value={"passed": False}, source="online:judge",
+           source_info={"run_start_us": 200}),
+        fb(run, "grounded", 300, score=0.2, source="online:judge"),
+        fb(run, "helpful", 150, score=0.0, source="user"),
+    ])
+    verdicts = feedback_store.verdicts("online:judge", 0, 1000)
+    assert [(v.at_us, v.key, v.passed) for v in verdicts] == [(100, "helpful", True), (200, "helpful", False),
+                                                              (300, "grounded", False)]
+    assert [v.at_us for v in feedback_store.verdicts("online:judge", 150, 1000, key="helpful")] == [200]

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import msgspec
 
-from tracehound.store.base import Feedback
+from tracehound.store.base import Feedback, Verdict
 from tracehound.store.clickhouse.connection import ClickHouse
 from tracehound.store.clickhouse.schema import migrate
 
@@ -68,6 +68,21 @@ class ClickHouseFeedbackStore:
             sql += " WHERE " + " AND ".join(where)
         return [_feedback(row) for row in self.db.rows(sql + " ORDER BY created_us DESC, id LIMIT {limit:UInt64}",
                                                        params)]
+
+    def verdicts(self, source: str, start_us: int, end_us: int, *, key: str | None = None,
+                 limit: int = 100_000) -> list[Verdict]:
+        at = ("if(JSONHas(source_info, 'run_start_us'), JSONExtractInt(source_info, 'run_start_us'), created_us)")
+        passed = ("multiIf(JSONType(value, 'passed') = 'Bool', JSONExtractBool(value, 'passed'),"
+                  " JSONHas(value, 'passed'), JSONExtractFloat(value, 'passed') != 0,"
+                  " score IS NULL, 1, score >= 0.5)")
+        sql = (f"SELECT run_id, trace_id, key, {at} AS at, score, {passed} FROM feedback FINAL"
+               " WHERE source = {source:String} AND at >= {a:Int64} AND at < {b:Int64}")
+        params: dict[str, Any] = {"source": source, "a": start_us, "b": end_us, "limit": limit}
+        if key is not None:
+            sql += " AND key = {key:String}"
+            params["key"] = key
+        rows = self.db.rows(sql + " ORDER BY at, id LIMIT {limit:UInt64}", params)
+        return [Verdict(r[0], r[1], r[2], int(r[3]), r[4], bool(r[5])) for r in rows]
 
     def get_feedback(self, feedback_id: str) -> Feedback | None:
         rows = self._rows_of_ids([feedback_id]) if _is_uuid(feedback_id) else []

@@ -14,6 +14,7 @@ from tracehound.store.postgres.connection import Postgres
 from tracehound.store.postgres.datasets import PostgresDatasetStore
 from tracehound.store.postgres.experiments import PostgresExperimentStore
 from tracehound.store.postgres.prices import PostgresPriceStore
+from tracehound.store.postgres.review import PostgresOnlineStore, PostgresReviewStore
 from tracehound.store.postgres.schema import migrate
 from tracehound.store.postgres.sources import PostgresIngestSourceStore
 from tracehound.timefmt import now_us
@@ -35,6 +36,8 @@ class PostgresMetaStore:
         self.detector_results = PostgresDetectorResultStore(self.db)
         self.ingest_sources = PostgresIngestSourceStore(self.db)
         self.prices = PostgresPriceStore(self.db)
+        self.online = PostgresOnlineStore(self.db)
+        self.reviews = PostgresReviewStore(self.db)
 
     def ensure_projects(self, names: Sequence[str]) -> None:
         missing = sorted(set(names) - self._known)

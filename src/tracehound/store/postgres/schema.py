@@ -79,6 +79,48 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (project, model, effective)
     );
     """,
+    # 3: the review loop (store/postgres/review.py): online rules, deploy markers, pools and members,
+    # annotation queues, items, annotations, presigned feedback tokens.
+    """
+    CREATE TABLE online_rules (
+        id TEXT PRIMARY KEY, definition TEXT NOT NULL, created_us BIGINT NOT NULL, updated_us BIGINT NOT NULL
+    );
+    CREATE TABLE deploy_markers (
+        id TEXT PRIMARY KEY, project TEXT NOT NULL, version TEXT NOT NULL, at_us BIGINT NOT NULL,
+        description TEXT, metadata TEXT
+    );
+    CREATE INDEX deploy_markers_project ON deploy_markers (project, at_us);
+    CREATE TABLE pools (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, project TEXT NOT NULL, kind TEXT NOT NULL,
+        created_us BIGINT NOT NULL, definition TEXT NOT NULL
+    );
+    CREATE TABLE pool_members (
+        pool_id TEXT NOT NULL, run_id TEXT NOT NULL, trace_id TEXT NOT NULL, session_id TEXT,
+        added_us BIGINT NOT NULL, run_start_us BIGINT NOT NULL, reason TEXT NOT NULL, stats TEXT,
+        PRIMARY KEY (pool_id, run_id)
+    );
+    CREATE INDEX pool_members_time ON pool_members (pool_id, run_start_us);
+    CREATE TABLE annotation_queues (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_us BIGINT NOT NULL, definition TEXT NOT NULL
+    );
+    CREATE TABLE queue_items (
+        seq BIGSERIAL PRIMARY KEY, queue_id TEXT NOT NULL, run_id TEXT NOT NULL, trace_id TEXT,
+        added_us BIGINT NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+        reviews INTEGER NOT NULL DEFAULT 0, claimed_by TEXT, claim_until_us BIGINT,
+        UNIQUE (queue_id, run_id)
+    );
+    CREATE INDEX queue_items_status ON queue_items (queue_id, status, seq);
+    CREATE TABLE annotations (
+        id TEXT PRIMARY KEY, queue_id TEXT NOT NULL, run_id TEXT NOT NULL, reviewer TEXT NOT NULL,
+        created_us BIGINT NOT NULL, labels TEXT, reference_output TEXT, comment TEXT, promote INTEGER NOT NULL,
+        example_id TEXT, UNIQUE (queue_id, run_id, reviewer)
+    );
+    CREATE INDEX annotations_run ON annotations (run_id);
+    CREATE TABLE feedback_tokens (
+        id TEXT PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL, expires_us BIGINT NOT NULL,
+        created_us BIGINT NOT NULL, feedback_id TEXT, config TEXT
+    );
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
