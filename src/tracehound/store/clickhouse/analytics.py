@@ -92,7 +92,8 @@ class ClickHouseSpanAnalytics:
     def recent_run_tokens(self, agent: str, *, exclude_trace_id: str, since_us: int, limit: int) -> list[int]:
         params = {"agent": agent, "x": exclude_trace_id, "since": since_us, "l": limit}
         roots_sql = ("SELECT trace_id, start_us FROM spans FINAL WHERE parent_id IS NULL AND name = {agent:String}"
-                     " AND toString(trace_id) != {x:String} AND start_us >= {since:Int64} ORDER BY start_us DESC LIMIT {l:UInt64}")
+                     " AND toString(trace_id) != {x:String} AND start_us >= {since:Int64}"
+                     " ORDER BY start_us DESC LIMIT {l:UInt64}")
         roots = self._store.db.rows(roots_sql, params)
         sums = self._trace_sums(roots_sql, params)
         return [int(sums[trace_id][2]) if trace_id in sums else 0 for trace_id, _ in roots]
