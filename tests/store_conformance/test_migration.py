@@ -12,7 +12,7 @@ from tests.engines import PostgresServer, chdb_url
 from tests.store_conformance.test_engine_agreement import traffic
 from tracehound.cli import main
 from tracehound.store.alerting import AlertEvent, AlertState, Silence
-from tracehound.store.base import Experiment, ExperimentResult, NewExample
+from tracehound.store.base import Experiment, ExperimentResult, NewExample, PriceOverride
 from tracehound.store.factory import StoreConfig, Stores, open_stores
 from tracehound.store.migration import Side, migrate
 
@@ -48,6 +48,7 @@ def seed(data_dir: Path) -> None:
                    (AlertState("loops", "refund", "firing", 20), AlertEvent(20, "loops", "refund", "pending",
                                                                               "firing", 8.0, "8", ["t"], "ok"))])
     alerts.add_silence(Silence("s1", "loops", None, 2**62, "forever", 1))
+    stores.meta.prices.set_override(PriceOverride("support", "house-llm", "2026-01-01", 1.0, 2.0))
     stores.close()
 
 
@@ -77,6 +78,7 @@ def test_a_copy_interrupted_midway_resumes_and_every_count_matches(tmp_path: Pat
     copied = target.meta.experiments.get_experiment("exp-1")
     assert copied.dataset_id == target.meta.datasets.get_dataset("refunds").id and copied.summary == {"pass_rate": 1.0}
     assert [s.state for s in target.meta.alerts.states()] == ["firing"]
+    assert [o.model for o in target.meta.prices.list_overrides()] == ["house-llm"]
     assert [e.to_state for e in target.meta.alerts.history()] == ["firing", "pending"]
     assert target.spans.rollups.buckets(0, 2**62, {}) and sum(
         r.calls for r in target.spans.rollups.buckets(0, 2**62, {})) == sum(

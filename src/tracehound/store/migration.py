@@ -87,6 +87,8 @@ def migrate(source: Side, target: Side, *, state_path: Path, key: str = "", batc
     _copy_datasets(source, target, state, echo)
     _copy_experiments(source, target, state)
     _copy_alerts(source, target, state)
+    for override in source.meta.prices.list_overrides():  # replaces by (project, model, day): idempotent
+        target.meta.prices.set_override(override)
     if not state.get("sources"):
         target.meta.ingest_sources.save(source.meta.ingest_sources.load("otlp"))
         state.set("sources", True)
@@ -221,6 +223,7 @@ def _counts(source: Side, target: Side) -> dict[str, tuple[int, int]]:
                                       for e in meta.experiments.list_experiments()),
             "alert rules": len(meta.alerts.rule_definitions()),
             "alert states": len(meta.alerts.states()),
+            "price overrides": len(meta.prices.list_overrides()),
             "sampling-dropped spans": sum(r["spans"] for r in side.spans.dropped.dropped_counts()),
         }
 
