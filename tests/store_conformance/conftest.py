@@ -78,3 +78,19 @@ def meta_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetaS
     opened = _open(request, tmp_path, "sqlite", request.param)
     yield opened.meta
     opened.close()
+
+
+# Governance (keys, users, sessions, audit, retention; store/governance.py) landed after the
+# scale-out engines and is not built for them yet: these run as strict xfails, so the suite says so
+# and turns red the day an engine implements them without removing the mark.
+_NOT_BUILT = {"postgres": "PostgreSQL GovernanceStore not built yet",
+              "clickhouse": "ClickHouse retention/project-rename reads not built yet"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "test_governance_store" not in item.nodeid:
+            continue
+        for engine, reason in _NOT_BUILT.items():
+            if item.nodeid.endswith(f"[{engine}]"):
+                item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
