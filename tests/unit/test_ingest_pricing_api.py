@@ -159,3 +159,19 @@ def test_the_cli_sets_lists_and_reprices(settings: Settings, tmp_path: Path) -> 
     assert result.exit_code == 0 and "house-llm-v2" in result.output and "gpt-4o-mini" in result.output
     assert runner.invoke(main, ["prices", "delete", "house-llm-v2", *data]).exit_code == 0
     assert runner.invoke(main, ["prices", "delete", "house-llm-v2", *data]).exit_code != 0
+
+
+async def test_steps_of_a_trace_sent_over_several_requests_follow_start_order(api: httpx.AsyncClient) -> None:
+    root = span(name="agent", end_time=None)  # a LangSmith post: the root starts, its end comes last
+    first = span(root["id"], parent_id=root["id"], name="first", start_time=root["start_time"] + 10)
+    second = span(root["id"], parent_id=root["id"], name="second", start_time=root["start_time"] + 20)
+    for batch in ([root], [first], [second]):
+        assert (await api.post("/api/v1/spans", json={"spans": batch})).status_code == 200
+    assert [(await _stored(api, s["id"]))["step"] for s in (root, first, second)] == [0, None, None]
+    ended = {**root, "end_time": root["start_time"] + 100, "outputs": {"answer": "done"}}
+    assert (await api.post("/api/v1/spans", json={"spans": [ended]})).status_code == 200
+    got = [await _stored(api, s["id"]) for s in (root, first, second)]
+    assert [g["step"] for g in got] == [0, 1, 2]
+    # Re-sent for the step only: what was stored stays (inputs, outputs, status, end).
+    assert got[1]["inputs"] == first["inputs"] and got[1]["outputs"] == first["outputs"]
+    assert got[1]["status"] == "ok" and got[0]["outputs"] == {"answer": "done"}

@@ -15,7 +15,9 @@ the same agent turn counts the same whichever SDK reported it:
 - **pinned models**: an llm span whose model is a floating alias (``gpt-4o``,
   ``claude-3-5-sonnet-latest``) is tagged ``unpinned-model``.
 - **step**: spans without a ``step`` whose trace's root is in the same batch are numbered by start
-  time, root 0, as our SDK numbers them (spans of that trace in later batches keep ``step`` null).
+  time, root 0, as our SDK numbers them; when that root has ended, spans of the trace stored by
+  earlier batches are numbered with them (``renumber_with_stored``). Spans arriving after their
+  root ended keep ``step`` null.
 
 Only llm/embedding spans (and roots of traces needing steps) cost more than one tuple test; their
 outputs are decoded only when they have no token counts and the raw JSON mentions usage.
@@ -107,8 +109,13 @@ class Enricher:
             self.pricer.load(list(self._overrides()))
         self._loaded_at = time.monotonic()
 
-    def apply(self, spans: Sequence[Span], source: str = "native") -> None:
-        """Enrich a decoded batch in place; ``source`` (native, langsmith, otlp) keys the ledger."""
+    def apply(self, spans: Sequence[Span], source: str = "native") -> set[str]:
+        """Enrich a decoded batch in place; ``source`` (native, langsmith, otlp) keys the ledger.
+
+        Returns:
+            The traces whose steps were numbered here and whose root ended in this batch: the pipeline
+            renumbers them with their spans stored by earlier batches (``renumber_with_stored``).
+        """
         if self._overrides is not None and time.monotonic() - self._loaded_at > RELOAD_EVERY_S:
             with self._lock:
                 if time.monotonic() - self._loaded_at > RELOAD_EVERY_S:
@@ -124,9 +131,12 @@ class Enricher:
                 notes.append(("step", "sent"))
             if span.status == "interrupted":
                 notes.append(("status", "interrupted"))
+        ended_roots: set[str] = set()
         if needs_step:
-            notes.extend(("step", "derived") for _ in range(number_steps(spans)))
+            numbered, ended_roots = number_steps(spans)
+            notes.extend(("step", "derived") for _ in range(numbered))
         self.ledger.add(source, len(spans), notes)
+        return ended_roots
 
     def llm_span(self, span: Span, notes: list[tuple[str, str]]) -> None:
         if span.prompt_tokens is None and span.completion_tokens is None and span.total_tokens is None:
@@ -186,16 +196,18 @@ def _set_usage(span: Span, found: Usage) -> None:
     span.metadata = metadata
 
 
-def number_steps(spans: Sequence[Span]) -> int:
+def number_steps(spans: Sequence[Span]) -> tuple[int, set[str]]:
     """Give spans without a step their index by start time within their trace, when the root is in the batch.
 
     Returns:
-        How many spans were numbered.
+        How many spans were numbered, and the numbered traces whose root has ended.
     """
     numbered = 0
     roots = {span.trace_id for span in spans if span.parent_id is None and span.step is None}
+    ended = {span.trace_id for span in spans if span.parent_id is None and span.step is None
+             and span.end_time is not None}
     if not roots:
-        return 0
+        return 0, set()
     by_trace: dict[str, list[Span]] = {}
     for span in spans:
         if span.trace_id in roots:
@@ -203,11 +215,32 @@ def number_steps(spans: Sequence[Span]) -> int:
     for members in by_trace.values():
         if any(span.step is not None for span in members):
             continue  # numbered by its source (ours): never renumber
-        members.sort(key=lambda s: (s.parent_id is not None, s.start_us, s.dotted_order or ""))
-        for index, span in enumerate(members):
-            span.step = index
+        _assign(members)
         numbered += len(members)
-    return numbered
+    return numbered, ended
+
+
+def _assign(members: list[Span]) -> None:
+    members.sort(key=lambda s: (s.parent_id is not None, s.start_us, s.dotted_order or "", s.id))
+    for index, span in enumerate(members):
+        span.step = index
+
+
+def renumber_with_stored(spans: list[Span], trace_id: str, stored: Sequence[Span]) -> list[Span]:
+    """Number a trace whose root ended in this batch together with its spans stored by earlier batches.
+
+    A LangSmith or OTLP source may send a trace's spans over several requests (the root's end comes
+    last); numbered alone, this batch's spans would start again at 0. When no stored span of the trace
+    has a step yet, every span is numbered by start time and the stored ones are returned, to be
+    re-sent with their step (a merge: their other stored values are kept).
+    """
+    in_batch = [span for span in spans if span.trace_id == trace_id]
+    known = {span.id for span in in_batch}
+    earlier = [span for span in stored if span.id not in known]
+    if not earlier or any(span.step is not None for span in earlier):
+        return []
+    _assign([*in_batch, *earlier])
+    return earlier
 
 
 class Ledger:

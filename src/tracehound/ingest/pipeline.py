@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracehound.errors import InvalidSpan, StoreError, TracehoundError
-from tracehound.ingest.enrich import Enricher
+from tracehound.ingest.enrich import Enricher, renumber_with_stored
 from tracehound.ingest.filters import IngestFilters
 from tracehound.ingest.tally import Tally
 from tracehound.model import Span
@@ -124,7 +124,7 @@ class IngestPipeline:
             if self._pending_spans + len(spans) > self.settings.max_pending_spans and self._pending_spans:
                 self.backpressure_refusals += 1
                 raise Backpressure(f"{self._pending_spans} spans are waiting to be stored; retry shortly")
-        self.enricher.apply(spans, source)
+        ended_roots = self.enricher.apply(spans, source)
         if self.filters is not None:
             spans, dropped = self.filters.apply(spans)
             if dropped:  # sampled-out counts, so metrics can add them back
@@ -132,7 +132,13 @@ class IngestPipeline:
         self._check_against_store(spans)
         stamp = now_us()
         to_row = self.spans.to_row
-        return _Batch(spans, [to_row(span, stamp) for span in spans], {span.project for span in spans}, None, None)
+        renumbered: list[Span] = []
+        for trace_id in ended_roots:  # number with the trace's spans stored by earlier batches (one indexed read)
+            stored = [node.span for node in self.spans.get_trace_outline(trace_id)]
+            renumbered += renumber_with_stored(list(spans), trace_id, stored)
+        rows = [to_row(span, stamp) for span in spans]
+        rows += [to_row(span, stamp) for span in renumbered]  # re-sent for their step only: a merge keeps the rest
+        return _Batch(spans, rows, {span.project for span in spans}, None, None)
 
     async def submit(self, spans: Sequence[Span], source: str = "native") -> None:
         """Store a decoded batch; returns once it is committed. ``source`` names the protocol (the ledger's key).

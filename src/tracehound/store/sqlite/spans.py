@@ -382,14 +382,14 @@ def span_from_row(row: tuple[Any, ...]) -> Span:
 
 
 _OUTLINE_COLUMNS = ("id, trace_id, parent_id, project, session_id, user_id, run_type, name, start_us, end_us, status,"
-                    " prompt_tokens, completion_tokens, total_tokens, cost, model")
+                    " prompt_tokens, completion_tokens, total_tokens, cost, model, step")
 
 
 def _outline(row: tuple[Any, ...]) -> Span:
     """A payload-free row (``_OUTLINE_COLUMNS``) into a ``Span``."""
     (sid, trace_id, parent_id, project, session_id, user_id, run_type, name, start_us, end_us, status,
-     prompt_tokens, completion_tokens, total_tokens, cost, model) = row
+     prompt_tokens, completion_tokens, total_tokens, cost, model, step) = row
     return Span(id=sid, trace_id=trace_id, parent_id=parent_id, project=project, session_id=session_id,
                 user_id=user_id, run_type=run_type, name=name, start_time=start_us, end_time=end_us, status=status,
                 prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, total_tokens=total_tokens,
-                cost=cost, model=model)
+                cost=cost, model=model, step=step)
