@@ -30,7 +30,10 @@ from tests.spans import new_id, tree
 from tracehound.testing import wait_healthy
 from tracehound.timefmt import now_us
 
-pytestmark = pytest.mark.slow
+# A node on PostgreSQL meta exits at start since governance landed: there is no PostgreSQL GovernanceStore
+# yet (see tests/store_conformance/conftest.py). Strict, so this goes red the day it is built.
+pytestmark = [pytest.mark.slow, pytest.mark.xfail(strict=True, reason="PostgreSQL GovernanceStore not built yet:"
+                                                                       " a node on --meta postgresql:// exits")]
 ROOT = Path(__file__).resolve().parents[2]
 
 
