@@ -30,7 +30,7 @@ from tracehound.timefmt import now_us
 
 _CHUNK = 5000
 _OUTLINE = ("id, trace_id, parent_id, project, session_id, user_id, run_type, name, start_us, end_us, status,"
-            " prompt_tokens, completion_tokens, total_tokens, cost, model")
+            " prompt_tokens, completion_tokens, total_tokens, cost, model, step")
 
 
 class ClickHouseSpanStore:
@@ -160,11 +160,11 @@ class ClickHouseSpanStore:
     def get_trace_outline(self, trace_id: str) -> list[TreeNode]:
         spans = []
         for (sid, trace, parent, project, session, user, run_type, name, start, end, status, pt, ct, tt, cost,
-             model) in self._trace_rows(trace_id, _OUTLINE):
+             model, step) in self._trace_rows(trace_id, _OUTLINE):
             spans.append(Span(id=sid, trace_id=trace, parent_id=parent, project=project, session_id=session,
                               user_id=user, run_type=run_type, name=name, start_time=start, end_time=end,
                               status=status, prompt_tokens=pt, completion_tokens=ct, total_tokens=tt, cost=cost,
-                              model=model))
+                              model=model, step=step))
         return tree_order(spans)
 
     def trace_totals(self, trace_ids: Sequence[str]) -> dict[str, tuple[int, int, int, float]]:
